@@ -12,6 +12,9 @@ pub enum Error {
     /// No samples at all where audio was required.
     #[error("empty audio: no samples to analyse")]
     EmptyAudio,
+    /// Every sample is exactly zero: there is nothing to classify.
+    #[error("the audio is digital silence (every sample is zero)")]
+    Silence,
     /// A NaN or infinite sample; the audio source is broken.
     #[error("sample {index} is not a finite number ({value})")]
     NonFiniteSample { index: usize, value: f32 },

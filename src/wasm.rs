@@ -1,0 +1,125 @@
+//! The JavaScript API: a thin shell over [`EmotionStream`] and [`classify_clip`].
+//! No DSP or model logic lives here; results cross as plain JS objects.
+
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+
+use crate::classify::{classify_clip, ClipOptions};
+use crate::model::EmotionModel;
+use crate::stream::{EmotionStream, StreamConfig};
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &'static str = r#"
+export type StreamState = "emotion" | "uncertain" | "no_speech";
+export interface Prediction {
+  time_s: number; state: StreamState; label: string | null; confidence: number;
+  probabilities: number[]; raw_probabilities: number[]; level_db: number;
+}
+export interface Segment { start_s: number; end_s: number; speech: boolean; label: string; probabilities: number[]; }
+export interface ClipResult {
+  duration_s: number; label: string; confidence: number; probabilities: number[];
+  labels: string[]; speech: boolean; segments: Segment[];
+}
+export interface ModelInfo {
+  name: string; labels: string[]; sampleRate: number; windowSeconds: number; hopSeconds: number;
+  uncertainThreshold: number;
+}
+"#;
+
+#[wasm_bindgen(start)]
+fn start() {
+    // Panics become a console message plus a thrown RuntimeError instead of a silent abort.
+    console_error_panic_hook::set_once();
+}
+
+fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
+    value.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| JsError::new(&e.to_string()))
+}
+
+fn js_err(e: crate::Error) -> JsError {
+    JsError::new(&e.to_string())
+}
+
+/// Live and whole-clip emotion classification.
+#[wasm_bindgen]
+pub struct Classifier {
+    stream: EmotionStream,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ModelInfo<'a> {
+    name: &'a str,
+    labels: &'a [String],
+    sample_rate: u32,
+    window_seconds: f64,
+    hop_seconds: f64,
+    uncertain_threshold: f32,
+}
+
+#[wasm_bindgen]
+impl Classifier {
+    /// A classifier with the embedded default model, for audio at `inputSampleRate` Hz.
+    #[wasm_bindgen(constructor)]
+    pub fn new(input_sample_rate: f64) -> Result<Classifier, JsError> {
+        let model = EmotionModel::embedded().map_err(js_err)?;
+        Self::from_model(model, input_sample_rate)
+    }
+
+    /// A classifier with your own ONNX model bytes and metadata JSON.
+    #[wasm_bindgen(js_name = withModel)]
+    pub fn with_model(onnx: &[u8], metadata_json: &str, input_sample_rate: f64) -> Result<Classifier, JsError> {
+        let model = EmotionModel::from_bytes(onnx, metadata_json).map_err(js_err)?;
+        Self::from_model(model, input_sample_rate)
+    }
+
+    fn from_model(model: EmotionModel, input_sample_rate: f64) -> Result<Classifier, JsError> {
+        let stream = EmotionStream::new(model, input_sample_rate, StreamConfig::default()).map_err(js_err)?;
+        Ok(Classifier { stream })
+    }
+
+    pub fn labels(&self) -> Vec<String> {
+        self.stream.model().labels().to_vec()
+    }
+
+    #[wasm_bindgen(js_name = modelInfo, unchecked_return_type = "ModelInfo")]
+    pub fn model_info(&self) -> Result<JsValue, JsError> {
+        let meta = self.stream.model().metadata();
+        to_js(&ModelInfo {
+            name: &meta.name,
+            labels: &meta.labels,
+            sample_rate: meta.sample_rate(),
+            window_seconds: meta.window_seconds(),
+            hop_seconds: self.stream.config().hop_seconds,
+            uncertain_threshold: self.stream.config().uncertain_threshold.unwrap_or(meta.uncertain_threshold),
+        })
+    }
+
+    /// Feeds samples; returns the newest prediction if a hop completed, else `undefined`.
+    #[wasm_bindgen(unchecked_return_type = "Prediction | undefined")]
+    pub fn push(&mut self, samples: &[f32]) -> Result<JsValue, JsError> {
+        match self.stream.push(samples).map_err(js_err)?.pop() {
+            Some(prediction) => to_js(&prediction),
+            None => Ok(JsValue::UNDEFINED),
+        }
+    }
+
+    /// Feeds samples; returns every prediction that became due (possibly none).
+    #[wasm_bindgen(js_name = pushAll, unchecked_return_type = "Prediction[]")]
+    pub fn push_all(&mut self, samples: &[f32]) -> Result<JsValue, JsError> {
+        to_js(&self.stream.push(samples).map_err(js_err)?)
+    }
+
+    /// Forgets the stream's audio and smoothing.
+    pub fn reset(&mut self) {
+        self.stream.reset();
+    }
+
+    /// Classifies a whole mono clip at `sampleRate` Hz, with a per-segment timeline.
+    #[wasm_bindgen(js_name = classifyClip, unchecked_return_type = "ClipResult")]
+    pub fn classify_clip(&mut self, samples: &[f32], sample_rate: f64) -> Result<JsValue, JsError> {
+        let result =
+            classify_clip(self.stream.model_mut(), samples, sample_rate, &ClipOptions::default()).map_err(js_err)?;
+        to_js(&result)
+    }
+}

@@ -1,0 +1,63 @@
+//! The shipped model: it loads, agrees with its metadata, and reproduces the predictions the
+//! native CLI recorded for a few shared clips (`scripts/update-expectations.sh`).
+#![cfg(not(target_arch = "wasm32"))]
+
+mod common;
+
+use speech_emotion::classify::{classify_clip, ClipOptions};
+use speech_emotion::model::{EmotionModel, ModelMetadata, EMBEDDED_METADATA, EMBEDDED_ONNX};
+use speech_emotion::Error;
+
+const EXPECTATIONS: &str = include_str!("golden/model_expectations.jsonl");
+
+#[test]
+fn embedded_model_loads_and_matches_its_metadata() {
+    let model = EmotionModel::embedded().unwrap();
+    let meta = model.metadata();
+    assert_eq!(meta.labels, ["neutral", "happy", "sad", "angry"]);
+    assert_eq!(meta.input.shape, [1, meta.window_frames, meta.features.n_mfcc]);
+    assert_eq!(meta.normalization.mean.len(), meta.features.n_mfcc);
+    assert!(EMBEDDED_ONNX.len() < 1_000_000, "the shipped model stays small");
+}
+
+#[test]
+fn embedded_model_reproduces_recorded_cli_predictions() {
+    let mut model = EmotionModel::embedded().unwrap();
+    let mut checked = 0;
+    for line in EXPECTATIONS.lines().filter(|l| !l.trim().is_empty()) {
+        let expected: serde_json::Value = serde_json::from_str(line).unwrap();
+        let path = expected["path"].as_str().unwrap();
+        let relative = path.split("ravdess/").nth(1).expect("a shared RAVDESS clip");
+        let (clip, rate) = common::load_clip(relative);
+        let result = classify_clip(&mut model, &clip, rate as f64, &ClipOptions::default()).unwrap();
+        assert_eq!(result.label, expected["label"].as_str().unwrap(), "{path}");
+        for (label, p) in result.labels.iter().zip(&result.probabilities) {
+            let want = expected["probabilities"][label].as_f64().unwrap() as f32;
+            assert!((p - want).abs() < 1e-4, "{path} {label}: {p} vs recorded {want}");
+        }
+        checked += 1;
+    }
+    assert!(checked >= 4, "the expectations file lists clips");
+}
+
+#[test]
+fn corrupt_or_mismatched_models_are_rejected_with_a_reason() {
+    let garbage = b"definitely not protobuf \x00\x01\x02";
+    assert!(matches!(EmotionModel::from_bytes(garbage, EMBEDDED_METADATA), Err(Error::Model(_))));
+    assert!(matches!(EmotionModel::from_bytes(&[], EMBEDDED_METADATA), Err(Error::Model(_))));
+    let truncated = &EMBEDDED_ONNX[..EMBEDDED_ONNX.len() / 2];
+    assert!(matches!(EmotionModel::from_bytes(truncated, EMBEDDED_METADATA), Err(Error::Model(_))));
+
+    let mut meta: serde_json::Value = serde_json::from_str(EMBEDDED_METADATA).unwrap();
+    meta["labels"] = serde_json::json!(["a", "b", "c"]);
+    let err = EmotionModel::from_bytes(EMBEDDED_ONNX, &meta.to_string()).unwrap_err();
+    assert!(err.to_string().contains("3 labels"), "{err}");
+
+    let mut meta: serde_json::Value = serde_json::from_str(EMBEDDED_METADATA).unwrap();
+    meta["features"]["n_mfcc"] = serde_json::json!(20);
+    assert!(matches!(EmotionModel::from_bytes(EMBEDDED_ONNX, &meta.to_string()), Err(Error::Metadata(_))));
+
+    for broken in ["", "{", "[]", "{\"format_version\": 1}"] {
+        assert!(matches!(ModelMetadata::from_json(broken), Err(Error::Metadata(_))), "{broken:?}");
+    }
+}
