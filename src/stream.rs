@@ -215,7 +215,7 @@ impl EmotionStream {
         check_finite(samples)?;
         let mut resampled = std::mem::take(&mut self.resampled);
         resampled.clear();
-        self.resampler.process(samples, &mut resampled);
+        self.resampler.process(samples, &mut resampled)?;
         let mut predictions = Vec::new();
         let mut rest = &resampled[..];
         while !rest.is_empty() {

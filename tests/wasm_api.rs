@@ -1,0 +1,99 @@
+//! The JavaScript-facing API, run in headless Chrome by `wasm-pack test --headless --chrome`.
+#![cfg(target_arch = "wasm32")]
+
+use speech_emotion::wasm::Classifier;
+use wasm_bindgen::JsValue;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// `unwrap` for results whose error is a JS exception (which has no `Debug`).
+fn ok<T>(result: Result<T, wasm_bindgen::JsError>) -> T {
+    result.unwrap_or_else(|_| panic!("unexpected JS error"))
+}
+
+fn get(value: &JsValue, key: &str) -> JsValue {
+    js_sys::Reflect::get(value, &JsValue::from_str(key)).unwrap()
+}
+
+fn tone(rate: f64, seconds: f64) -> Vec<f32> {
+    let n = (rate * seconds) as usize;
+    // A vowel-like buzz: a 140 Hz pulse train through a few harmonics, loud enough to be "speech".
+    (0..n)
+        .map(|i| {
+            let t = i as f64 / rate;
+            (1..8).map(|h| (2.0 * std::f64::consts::PI * 140.0 * h as f64 * t).sin() / h as f64).sum::<f64>() as f32 * 0.2
+        })
+        .collect()
+}
+
+#[wasm_bindgen_test]
+fn classifier_reports_labels_and_model_info() {
+    let c = ok(Classifier::new(48_000.0));
+    assert_eq!(c.labels(), ["neutral", "happy", "sad", "angry"]);
+    let info = ok(c.model_info());
+    assert_eq!(get(&info, "sampleRate").as_f64(), Some(16_000.0));
+    assert_eq!(get(&info, "hopSeconds").as_f64(), Some(0.25));
+}
+
+#[wasm_bindgen_test]
+fn push_returns_a_prediction_each_hop_as_a_plain_object() {
+    let mut c = ok(Classifier::new(44_100.0));
+    // 128-sample render quanta, as an AudioWorklet would deliver them.
+    let audio = tone(44_100.0, 1.0);
+    let mut predictions = Vec::new();
+    for chunk in audio.chunks(128) {
+        let p = ok(c.push(chunk));
+        if !p.is_undefined() {
+            predictions.push(p);
+        }
+    }
+    // 0.25, 0.5 and 0.75 s have passed; 1.0 s may still sit in the resampler's look-ahead.
+    assert!((3..=4).contains(&predictions.len()), "{} predictions", predictions.len());
+    let last = predictions.last().unwrap();
+    let probabilities = js_sys::Array::from(&get(last, "probabilities"));
+    assert_eq!(probabilities.length(), 4);
+    let sum: f64 = probabilities.iter().map(|v| v.as_f64().unwrap()).sum();
+    assert!((sum - 1.0).abs() < 1e-4);
+    let state = get(last, "state").as_string().unwrap();
+    assert!(["emotion", "uncertain", "no_speech"].contains(&state.as_str()));
+}
+
+#[wasm_bindgen_test]
+fn silence_is_no_speech_with_a_null_label() {
+    let mut c = ok(Classifier::new(16_000.0));
+    let all = ok(c.push_all(&vec![0.0; 16_000]));
+    let all = js_sys::Array::from(&all);
+    assert_eq!(all.length(), 4);
+    for p in all.iter() {
+        assert_eq!(get(&p, "state").as_string().unwrap(), "no_speech");
+        assert!(get(&p, "label").is_null());
+    }
+}
+
+#[wasm_bindgen_test]
+fn bad_input_throws_instead_of_panicking() {
+    assert!(Classifier::new(0.0).is_err());
+    assert!(Classifier::new(f64::NAN).is_err());
+    assert!(Classifier::new(1e9).is_err());
+    let mut c = ok(Classifier::new(16_000.0));
+    assert!(c.push(&[0.0, f32::NAN]).is_err());
+    assert!(c.classify_clip(&[], 16_000.0).is_err());
+    assert!(c.classify_clip(&[0.0; 100], 16_000.0).is_err());
+    assert!(c.classify_clip(&[0.1; 100], -5.0).is_err());
+    assert!(Classifier::with_model(b"not a model", "{}", 16_000.0).is_err());
+    assert!(Classifier::with_model(speech_emotion::model::EMBEDDED_ONNX, "{\"labels\": []}", 16_000.0).is_err());
+    // Still usable after all those errors.
+    assert!(ok(c.push(&vec![0.0; 4_000])).is_object());
+}
+
+#[wasm_bindgen_test]
+fn classify_clip_returns_a_timeline() {
+    let mut c = ok(Classifier::new(16_000.0));
+    let result = ok(c.classify_clip(&tone(22_050.0, 5.0), 22_050.0));
+    let label = get(&result, "label").as_string().unwrap();
+    assert!(c.labels().contains(&label));
+    let segments = js_sys::Array::from(&get(&result, "segments"));
+    assert!(segments.length() >= 3, "5 s with a 1 s segment hop");
+    assert!((get(&result, "duration_s").as_f64().unwrap() - 5.0).abs() < 1e-3);
+}
