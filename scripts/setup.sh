@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Installs whatever this project needs and is missing. Safe to run again: each step checks
+# first and does nothing when it is already satisfied. Sourced by demo.sh and test.sh.
+#   bash scripts/setup.sh [--browser] [--python]
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+have() { command -v "$1" >/dev/null 2>&1; }
+export PATH="$HOME/.cargo/bin:$PATH"
+
+want_browser=0 want_python=0
+for arg in "$@"; do
+  case "$arg" in
+    --browser) want_browser=1 ;;
+    --python) want_python=1 ;;
+    *) echo "unknown option $arg" >&2; exit 2 ;;
+  esac
+done
+
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+  [ ${#missing[@]} -eq 0 ] && { echo "apt packages present: $*"; return; }
+  local sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  echo "installing ${missing[*]} (apt)"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+step "Rust wasm32 target"
+if rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  echo "present"
+else
+  rustup target add wasm32-unknown-unknown
+fi
+
+step "wasm-pack"
+if have wasm-pack; then wasm-pack --version; else cargo install --locked wasm-pack; fi
+
+step "wasm-bindgen-cli (must equal the wasm-bindgen version in Cargo.lock)"
+[ -f Cargo.lock ] || cargo generate-lockfile
+bindgen_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+if have wasm-bindgen && [ "$(wasm-bindgen --version | awk '{print $2}')" = "$bindgen_version" ]; then
+  echo "wasm-bindgen $bindgen_version present"
+else
+  # Without --locked: the CLI's own lockfile pins a yanked crate.
+  cargo install wasm-bindgen-cli --version "$bindgen_version" --force
+fi
+
+step "wasm-opt (binaryen)"
+apt_install binaryen
+
+if [ "$want_browser" = 1 ]; then
+  step "Chromium and ChromeDriver (Debian packages; nothing is downloaded by the test tools)"
+  apt_install chromium chromium-driver
+  step "npm packages (playwright-core, pinned by package-lock.json)"
+  if [ -d node_modules/playwright-core ] && [ node_modules/.package-lock.json -nt package-lock.json ]; then
+    echo "node_modules up to date"
+  else
+    npm ci --no-audit --no-fund
+  fi
+fi
+
+if [ "$want_python" = 1 ]; then
+  step "Python test environment (.venv-test: numpy, librosa, soundfile, pytest)"
+  if [ ! -x .venv-test/bin/python ]; then python3 -m venv .venv-test; fi
+  stamp=.venv-test/.requirements-installed
+  if [ -f "$stamp" ] && cmp -s "$stamp" training/requirements-test.txt; then
+    echo "present"
+  else
+    .venv-test/bin/pip install -q -r training/requirements-test.txt
+    cp training/requirements-test.txt "$stamp"
+  fi
+fi

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# README command 2: every test. Installs what is missing first (see scripts/setup.sh).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+section() { printf '\n\033[1m==== %s\033[0m\n' "$*"; }
+t0=$(date +%s)
+
+bash scripts/setup.sh --browser --python
+
+section "Rust: native tests (cargo test)"
+cargo test
+
+section "Rust: wasm tests in headless Chromium (wasm-pack test)"
+# The test crate decodes the golden FLAC clips, so it keeps the decoder but not the CLI.
+CHROMEDRIVER="$(command -v chromedriver)" wasm-pack test --headless --chrome . --no-default-features --features decode
+
+section "Python: training feature tests (pytest)"
+.venv-test/bin/python -m pytest training/tests -q
+
+section "Browser: wasm package + end-to-end tests in Chromium (node --test)"
+bash scripts/build-wasm.sh
+cargo build --quiet  # the e2e tests compare the page with the native CLI
+node --test tests/e2e/
+
+echo; echo "all test suites passed in $(( $(date +%s) - t0 )) s"

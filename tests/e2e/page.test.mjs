@@ -1,0 +1,75 @@
+// The demo page in real headless Chromium: file classification agrees with the native CLI,
+// bad files give a visible error, and every request stays on the page's origin.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { ARTIFACTS, RAVDESS, cliResults, launchBrowser, startServer, tempDir } from "./helpers.mjs";
+
+const CLIPS = [
+  "Actor_03/03-01-05-02-01-01-03.flac",
+  "Actor_10/03-01-04-02-02-01-10.flac",
+  "Actor_17/03-01-03-02-01-02-17.flac",
+].map((p) => join(RAVDESS, p));
+
+let browser, server, origin, page;
+const requests = [];
+
+before(async () => {
+  ({ server, origin } = await startServer());
+  browser = await launchBrowser();
+  page = await browser.newPage();
+  page.on("request", (r) => requests.push(r.url()));
+  page.on("pageerror", (e) => console.error("page error:", e.message));
+  await page.goto(origin + "/");
+  await page.waitForFunction(() => document.getElementById("status").textContent.startsWith("Ready"), null, { timeout: 60_000 });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+async function classifyInPage(file) {
+  await page.setInputFiles("#file-input", file);
+  const name = file.split("/").pop();
+  await page.waitForFunction(
+    (n) => {
+      const status = document.getElementById("status").textContent;
+      return status.startsWith(`${n}:`) || !document.getElementById("error").hidden;
+    },
+    name,
+    { timeout: 60_000 },
+  );
+  const error = await page.locator("#error").textContent();
+  assert.equal(await page.locator("#error").isHidden(), true, `unexpected error: ${error}`);
+  return page.locator("#result-label").textContent();
+}
+
+test("a chosen file gets the same top label as the native CLI", async () => {
+  const expected = cliResults(CLIPS);
+  for (const [i, clip] of CLIPS.entries()) {
+    const label = await classifyInPage(clip);
+    assert.equal(label, expected[i].label, `${clip}: page says ${label}, CLI says ${expected[i].label}`);
+    const bars = await page.locator("#bars [data-label]").count();
+    assert.equal(bars, Object.keys(expected[i].probabilities).length);
+  }
+  await page.setViewportSize({ width: 1200, height: 900 });
+  await page.screenshot({ path: join(ARTIFACTS, "file-result-desktop.png"), fullPage: true });
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.screenshot({ path: join(ARTIFACTS, "file-result-phone.png"), fullPage: true });
+});
+
+test("a file that is not audio shows a readable error", async () => {
+  const bogus = join(tempDir(), "notes.wav");
+  writeFileSync(bogus, "these are not the samples you are looking for");
+  await page.setInputFiles("#file-input", bogus);
+  await page.locator("#error").waitFor({ state: "visible", timeout: 30_000 });
+  assert.match(await page.locator("#error").textContent(), /not an audio file/);
+});
+
+test("every request went to the page's own origin", () => {
+  assert.ok(requests.length > 0);
+  const foreign = requests.filter((url) => !url.startsWith(origin + "/") && !url.startsWith("blob:") && !url.startsWith("data:"));
+  assert.deepEqual(foreign, []);
+});

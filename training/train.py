@@ -1,0 +1,278 @@
+"""Train the emotion model speaker-independently and export it for the Rust engine.
+
+One command, fixed seeds:
+    .venv-train/bin/python training/train.py
+1. Builds the 4-class set from ../shared/data/ravdess (neutral = neutral + calm).
+2. Cross-validates with actor-grouped folds (no actor on both sides of a split).
+3. Trains the final model on all 22 actors, exports models/emotion4.onnx, rewrites the
+   metadata (normalisation, provenance, metrics) and writes metrics JSON + confusion PNG.
+Feature parameters are read from models/emotion4.json and never defined here.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import json
+import platform
+import random
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from features import REPO, clip_mfcc, load_audio, load_metadata, window_starts
+
+RAVDESS = REPO.parent / "shared" / "data" / "ravdess"
+MODELS = REPO / "models"
+CACHE = REPO / "training" / "cache"
+# RAVDESS emotion → model label; emotions not listed are left out of the 4-class task.
+LABEL_OF = {"neutral": "neutral", "calm": "neutral", "happy": "happy", "sad": "sad", "angry": "angry"}
+
+
+def actor_folds(n_folds: int) -> list[list[int]]:
+    """Actor-grouped folds, each with male (odd) and female (even) actors."""
+    males, females = list(range(1, 23, 2)), list(range(2, 23, 2))
+    return [sorted(males[i::n_folds] + females[i::n_folds]) for i in range(n_folds)]
+
+
+def load_dataset(meta: dict) -> list[dict]:
+    labels = meta["labels"]
+    key = hashlib.sha256(json.dumps([meta["features"], meta["window_frames"]], sort_keys=True).encode()).hexdigest()[:12]
+    cache = CACHE / f"mfcc-{key}.npz"
+    rows = [r for r in csv.DictReader(open(RAVDESS / "manifest.csv")) if r["emotion"] in LABEL_OF]
+    if cache.exists():
+        stored = np.load(cache, allow_pickle=True)
+        feats = list(stored["feats"])
+    else:
+        feats = []
+        for r in rows:
+            y, rate = load_audio(RAVDESS / r["path"])
+            assert rate == meta["features"]["sample_rate"], r["path"]
+            feats.append(clip_mfcc(y, meta))
+        CACHE.mkdir(parents=True, exist_ok=True)
+        np.savez(cache, feats=np.array(feats, dtype=object))
+    return [
+        {"path": r["path"], "actor": int(r["actor"]), "label": labels.index(LABEL_OF[r["emotion"]]), "mfcc": f}
+        for r, f in zip(rows, feats)
+    ]
+
+
+class EmotionCnn(nn.Module):
+    """Compact 2-D CNN over (coefficients × frames) with global average pooling."""
+
+    def __init__(self, n_classes: int, widths=(16, 32, 48, 64), dropout=0.3):
+        super().__init__()
+        layers, c_in = [], 1
+        pools = [(2, 4), (2, 2), (2, 2), None]
+        for c_out, pool in zip(widths, pools):
+            layers += [nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU()]
+            if pool:
+                layers.append(nn.MaxPool2d(pool))
+            c_in = c_out
+        self.body = nn.Sequential(*layers)
+        self.dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(c_in, n_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: [batch, frames, coefficients]
+        x = x.transpose(1, 2).unsqueeze(1)  # → [batch, 1, coefficients, frames]
+        x = self.body(x).mean(dim=(2, 3))
+        return self.head(self.dropout(x))
+
+
+def normalization(items: list[dict]) -> tuple[np.ndarray, np.ndarray]:
+    frames = np.concatenate([it["mfcc"] for it in items])
+    return frames.mean(axis=0), frames.std(axis=0) + 1e-6
+
+
+def random_windows(items, window, rng, mean, std, n_mels):
+    """One random crop per clip, with random gain (an exact c0 shift) and SpecAugment masks."""
+    batch = np.empty((len(items), window, mean.shape[0]), dtype=np.float32)
+    for i, it in enumerate(items):
+        m = it["mfcc"]
+        start = rng.integers(0, m.shape[0] - window + 1)
+        x = m[start:start + window].copy()
+        x[:, 0] += rng.uniform(-6, 6) * np.sqrt(n_mels)  # ±6 dB gain moves every mel band equally
+        x = (x - mean) / std
+        for _ in range(2):
+            w = rng.integers(0, 30)
+            t0 = rng.integers(0, window - w + 1)
+            x[t0:t0 + w] = 0.0
+        w = rng.integers(0, 5)
+        c0 = rng.integers(1, x.shape[1] - w + 1)
+        x[:, c0:c0 + w] = 0.0
+        batch[i] = x
+    return torch.from_numpy(batch)
+
+
+def train_model(items, meta, args, seed):
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    mean, std = normalization(items)
+    n_classes = len(meta["labels"])
+    model = EmotionCnn(n_classes)
+    counts = np.bincount([it["label"] for it in items], minlength=n_classes)
+    class_weight = torch.tensor(counts.sum() / (n_classes * counts), dtype=torch.float32)
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-3)
+    steps_per_epoch = int(np.ceil(len(items) / args.batch))
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=args.epochs * steps_per_epoch)
+    labels = torch.tensor([it["label"] for it in items])
+    for epoch in range(args.epochs):
+        model.train()
+        order = rng.permutation(len(items))
+        for b in range(steps_per_epoch):
+            idx = order[b * args.batch:(b + 1) * args.batch]
+            x = random_windows([items[i] for i in idx], meta["window_frames"], rng, mean, std, meta["features"]["n_mels"])
+            loss = F.cross_entropy(model(x), labels[idx], weight=class_weight, label_smoothing=0.1)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+    model.eval()
+    return model, mean, std
+
+
+@torch.no_grad()
+def predict_clip(model, mfcc, meta, mean, std, hop_frames=100) -> np.ndarray:
+    """Mean softmax over sliding windows, as the Rust engine does for a clip."""
+    window = meta["window_frames"]
+    starts = window_starts(mfcc.shape[0], window, hop_frames)
+    x = torch.from_numpy(np.stack([(mfcc[s:s + window] - mean) / std for s in starts]).astype(np.float32))
+    return F.softmax(model(x), dim=1).mean(dim=0).numpy()
+
+
+def scores(confusion: np.ndarray) -> dict:
+    support = confusion.sum(axis=1)
+    recall = np.diag(confusion) / np.maximum(support, 1)
+    return {
+        "unweighted_accuracy": float(recall[support > 0].mean()),
+        "weighted_accuracy": float(np.trace(confusion) / confusion.sum()),
+        "recall": [float(r) for r in recall],
+        "support": [int(s) for s in support],
+        "confusion": confusion.astype(int).tolist(),
+    }
+
+
+def plot_confusion(confusion: np.ndarray, labels: list[str], title: str, path: Path) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    norm = confusion / np.maximum(confusion.sum(axis=1, keepdims=True), 1)
+    fig, ax = plt.subplots(figsize=(5, 4.4), dpi=120)
+    ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
+    for i in range(len(labels)):
+        for j in range(len(labels)):
+            ax.text(j, i, f"{confusion[i, j]}\n{100 * norm[i, j]:.0f}%", ha="center", va="center",
+                    color="white" if norm[i, j] > 0.5 else "black", fontsize=8)
+    ax.set_xticks(range(len(labels)), labels)
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def export_onnx(model, meta, path: Path) -> None:
+    import onnx
+    import onnxruntime as ort
+    x = torch.randn(*meta["input"]["shape"])
+    torch.onnx.export(model, (x,), str(path), dynamo=True, external_data=False,
+                      input_names=[meta["input"]["name"]], output_names=["logits"])
+    onnx.checker.check_model(onnx.load(str(path)))
+    session = ort.InferenceSession(str(path))
+    got = session.run(None, {session.get_inputs()[0].name: x.numpy()})[0]
+    with torch.no_grad():
+        want = model(x).numpy()
+    assert np.allclose(got, want, atol=1e-4), f"ONNX differs from PyTorch by {np.abs(got - want).max()}"
+    meta["input"]["name"] = session.get_inputs()[0].name
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--epochs", type=int, default=40)
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--lr", type=float, default=3e-3)
+    parser.add_argument("--seed", type=int, default=1234)
+    parser.add_argument("--metadata", type=Path, default=MODELS / "emotion4.json")
+    args = parser.parse_args()
+
+    started = time.time()
+    torch.set_num_threads(2)
+    random.seed(args.seed)
+    np.random.seed(args.seed)
+    meta = load_metadata(args.metadata)
+    labels = meta["labels"]
+    items = load_dataset(meta)
+    print(f"{len(items)} clips, {len(set(it['actor'] for it in items))} actors, labels {labels}")
+
+    folds = actor_folds(args.folds)
+    total = np.zeros((len(labels), len(labels)), dtype=int)
+    per_fold = []
+    for k, test_actors in enumerate(folds):
+        train = [it for it in items if it["actor"] not in test_actors]
+        test = [it for it in items if it["actor"] in test_actors]
+        assert not {it["actor"] for it in train} & {it["actor"] for it in test}
+        model, mean, std = train_model(train, meta, args, args.seed + k)
+        confusion = np.zeros_like(total)
+        for it in test:
+            confusion[it["label"], int(np.argmax(predict_clip(model, it["mfcc"], meta, mean, std)))] += 1
+        total += confusion
+        s = scores(confusion)
+        per_fold.append({"fold": k + 1, "test_actors": test_actors, "clips": len(test), **s})
+        print(f"fold {k + 1} actors {test_actors}: UA {100 * s['unweighted_accuracy']:.1f} %  "
+              f"WA {100 * s['weighted_accuracy']:.1f} %  ({time.time() - started:.0f} s)", flush=True)
+
+    pooled = scores(total)
+    mean_ua = float(np.mean([f["unweighted_accuracy"] for f in per_fold]))
+    mean_wa = float(np.mean([f["weighted_accuracy"] for f in per_fold]))
+    print(f"mean over folds: UA {100 * mean_ua:.1f} %  WA {100 * mean_wa:.1f} %;"
+          f" pooled UA {100 * pooled['unweighted_accuracy']:.1f} %")
+
+    final, mean, std = train_model(items, meta, args, args.seed + 100)
+    meta["normalization"] = {"mean": [round(float(v), 6) for v in mean], "std": [round(float(v), 6) for v in std]}
+    export_onnx(final, meta, MODELS / "emotion4.onnx")
+    n_params = sum(p.numel() for p in final.parameters())
+    metrics = {
+        "protocol": f"{args.folds}-fold cross-validation grouped by actor (speaker-independent); "
+                    "clip score = mean softmax over 3 s windows with a 1 s hop",
+        "labels": labels,
+        "label_mapping": LABEL_OF,
+        "folds": per_fold,
+        "mean_unweighted_accuracy": mean_ua,
+        "mean_weighted_accuracy": mean_wa,
+        "pooled": pooled,
+        "parameters": int(n_params),
+        "onnx_bytes": (MODELS / "emotion4.onnx").stat().st_size,
+        "hyperparameters": vars(args) | {"metadata": str(args.metadata.relative_to(REPO))},
+        "environment": {"python": platform.python_version(), "torch": torch.__version__,
+                        "numpy": np.__version__, "librosa": __import__("librosa").__version__,
+                        "platform": platform.platform(), "threads": torch.get_num_threads()},
+        "wall_time_s": round(time.time() - started, 1),
+        "command": "python training/train.py " + " ".join(sys.argv[1:]),
+    }
+    meta["training"] = {
+        "data": "RAVDESS speech, actors 01-22 (CC BY-NC-SA 4.0)",
+        "protocol": metrics["protocol"],
+        "mean_unweighted_accuracy": round(mean_ua, 4),
+        "mean_weighted_accuracy": round(mean_wa, 4),
+        "parameters": int(n_params),
+        "seed": args.seed,
+        "metrics_file": "models/metrics-emotion4.json",
+    }
+    args.metadata.write_text(json.dumps(meta, indent=2) + "\n")
+    (MODELS / "metrics-emotion4.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    plot_confusion(total, labels, f"emotion4, actor-grouped {args.folds}-fold CV (pooled test folds)",
+                   MODELS / "confusion-emotion4.png")
+    print(f"exported {MODELS / 'emotion4.onnx'} ({metrics['onnx_bytes']} bytes, {n_params} parameters) "
+          f"in {metrics['wall_time_s']} s")
+
+
+if __name__ == "__main__":
+    main()
