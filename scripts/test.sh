@@ -17,6 +17,7 @@ CHROMEDRIVER="$(command -v chromedriver)" wasm-pack test --headless --chrome . -
 
 section "Python: training feature tests (pytest)"
 .venv-test/bin/python -m pytest training/tests -q
+python3 training/model_card.py --check   # the model card's tables equal the metrics file
 
 section "Browser: wasm package + end-to-end tests in Chromium (node --test)"
 bash scripts/build-wasm.sh

@@ -63,7 +63,8 @@ fn predictions_are_distributions_and_track_speech() {
 fn silence_and_faint_noise_are_no_speech() {
     let mut s = stream(48_000.0);
     let preds = s.push(&vec![0.0; 48_000 * 2]).unwrap();
-    assert_eq!(preds.len(), 8);
+    // One prediction per 250 ms hop; the resampler holds back up to one 20 ms chunk.
+    assert!((7..=8).contains(&preds.len()), "{} predictions for 2 s", preds.len());
     assert!(preds.iter().all(|p| p.state == StreamState::NoSpeech && p.label.is_none()));
     let mut rng = Lcg(9);
     let hiss: Vec<f32> = (0..48_000).map(|_| 0.0005 * rng.next_f32()).collect(); // about −72 dBFS

@@ -4,16 +4,24 @@
 import init, { Classifier } from "./pkg/speech_emotion.js";
 
 let classifier = null;
+let startError = null;
 
 const ready = (async () => {
   await init();
   classifier = new Classifier(16000);
   postMessage({ type: "ready", info: classifier.modelInfo() });
-})().catch((e) => postMessage({ type: "error", message: `The model could not start: ${e?.message ?? e}` }));
+})().catch((e) => {
+  startError = `The model could not start: ${e?.message ?? e}. Reload the page to try again.`;
+  postMessage({ type: "error", message: startError });
+});
 
 onmessage = async ({ data }) => {
   await ready;
-  if (!classifier) return;
+  if (!classifier) {
+    // Never leave a request unanswered: the page would wait forever.
+    postMessage({ id: data.id, type: "error", message: startError });
+    return;
+  }
   try {
     if (data.type === "classify") {
       const result = classifier.classifyClip(data.samples, data.sampleRate);

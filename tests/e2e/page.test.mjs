@@ -2,7 +2,8 @@
 // bad files give a visible error, and every request stays on the page's origin.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ARTIFACTS, RAVDESS, cliResults, launchBrowser, startServer, tempDir } from "./helpers.mjs";
 
@@ -58,6 +59,23 @@ test("a chosen file gets the same top label as the native CLI", async () => {
   await page.screenshot({ path: join(ARTIFACTS, "file-result-desktop.png"), fullPage: true });
   await page.setViewportSize({ width: 390, height: 844 });
   await page.screenshot({ path: join(ARTIFACTS, "file-result-phone.png"), fullPage: true });
+});
+
+test("a dropped 44.1 kHz stereo WAV gets the same top label as the native CLI", async () => {
+  // The browser decodes and resamples with Web Audio, the CLI with symphonia and rubato.
+  const wav = join(tempDir(), "angry-44k-stereo.wav");
+  execFileSync("sox", [CLIPS[0], "-r", "44100", "-c", "2", "-b", "16", wav]);
+  const [expected] = cliResults([wav]);
+  const bytes = readFileSync(wav).toString("base64");
+  await page.evaluate(async (b64) => {
+    const data = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    const transfer = new DataTransfer();
+    transfer.items.add(new File([data], "angry-44k-stereo.wav", { type: "audio/wav" }));
+    document.getElementById("drop-zone").dispatchEvent(new DragEvent("drop", { dataTransfer: transfer, bubbles: true, cancelable: true }));
+  }, bytes);
+  await page.waitForFunction(() => document.getElementById("status").textContent.startsWith("angry-44k-stereo.wav:") || !document.getElementById("error").hidden, null, { timeout: 60_000 });
+  assert.equal(await page.locator("#error").isHidden(), true, await page.locator("#error").textContent());
+  assert.equal(await page.locator("#result-label").textContent(), expected.label);
 });
 
 test("a file that is not audio shows a readable error", async () => {
