@@ -48,9 +48,6 @@ else
   cargo install wasm-bindgen-cli --version "$bindgen_version" --force
 fi
 
-step "wasm-opt (binaryen)"
-apt_install binaryen
-
 if [ "$want_browser" = 1 ]; then
   step "Chromium and ChromeDriver (Debian packages; nothing is downloaded by the test tools)"
   apt_install chromium chromium-driver

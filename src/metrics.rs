@@ -52,7 +52,7 @@ impl ConfusionMatrix {
 
     /// A plain-text table: rows are true classes, columns predictions.
     pub fn to_table(&self) -> String {
-        let width = self.labels.iter().map(|l| l.len()).max().unwrap_or(4).max(6);
+        let width = self.labels.iter().map(|l| l.len()).max().unwrap_or(4).max("true\\pred".len());
         let mut out = format!("{:>width$} |", "true\\pred");
         for label in &self.labels {
             out += &format!(" {label:>width$}");
