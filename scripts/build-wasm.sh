@@ -8,3 +8,23 @@ RUSTFLAGS="-C target-feature=+simd128" \
   wasm-pack build --target web --release --out-dir www/pkg --out-name speech_emotion --no-pack \
   . --no-default-features
 ls -l www/pkg/*.wasm
+
+# Models other than the embedded one are offered by the page as files beside it.
+mkdir -p www/models
+python3 - <<'PY'
+import json, pathlib, shutil
+models, out = pathlib.Path("models"), pathlib.Path("www/models")
+listing = []
+for meta_path in sorted(models.glob("*.json")):
+    if meta_path.name.startswith("metrics-") or meta_path.stem == "emotion4":
+        continue  # emotion4 is embedded in the wasm
+    onnx = meta_path.with_suffix(".onnx")
+    if not onnx.exists():
+        continue
+    meta = json.loads(meta_path.read_text())
+    shutil.copy(onnx, out / onnx.name)
+    shutil.copy(meta_path, out / meta_path.name)
+    listing.append({"name": meta["name"], "title": f"{len(meta['labels'])} emotions ({meta['name']})"})
+(out / "index.json").write_text(json.dumps(listing, indent=1) + "\n")
+print(f"www/models: {[m['name'] for m in listing] or 'no extra models'}")
+PY

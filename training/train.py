@@ -30,8 +30,16 @@ from features import REPO, clip_mfcc, load_audio, load_metadata, window_starts
 RAVDESS = REPO.parent / "shared" / "data" / "ravdess"
 MODELS = REPO / "models"
 CACHE = REPO / "training" / "cache"
-# RAVDESS emotion → model label; emotions not listed are left out of the 4-class task.
-LABEL_OF = {"neutral": "neutral", "calm": "neutral", "happy": "happy", "sad": "sad", "angry": "angry"}
+EXPERIMENTS = REPO / "training" / "experiments.jsonl"
+
+
+def label_mapping(labels: list[str]) -> dict[str, str]:
+    """RAVDESS emotion → model label. Without a `calm` class, calm counts as neutral;
+    emotions the model does not have are left out."""
+    mapping = {e: e for e in labels}
+    if "calm" not in labels and "neutral" in labels:
+        mapping["calm"] = "neutral"
+    return mapping
 
 
 def actor_folds(n_folds: int) -> list[list[int]]:
@@ -42,9 +50,10 @@ def actor_folds(n_folds: int) -> list[list[int]]:
 
 def load_dataset(meta: dict) -> list[dict]:
     labels = meta["labels"]
-    key = hashlib.sha256(json.dumps([meta["features"], meta["window_frames"]], sort_keys=True).encode()).hexdigest()[:12]
+    label_of = label_mapping(labels)
+    key = hashlib.sha256(json.dumps([meta["features"], meta["window_frames"], sorted(label_of.items())], sort_keys=True).encode()).hexdigest()[:12]
     cache = CACHE / f"mfcc-{key}.npz"
-    rows = [r for r in csv.DictReader(open(RAVDESS / "manifest.csv")) if r["emotion"] in LABEL_OF]
+    rows = [r for r in csv.DictReader(open(RAVDESS / "manifest.csv")) if r["emotion"] in label_of]
     if cache.exists():
         stored = np.load(cache, allow_pickle=True)
         feats = list(stored["feats"])
@@ -57,7 +66,7 @@ def load_dataset(meta: dict) -> list[dict]:
         CACHE.mkdir(parents=True, exist_ok=True)
         np.savez(cache, feats=np.array(feats, dtype=object))
     return [
-        {"path": r["path"], "actor": int(r["actor"]), "label": labels.index(LABEL_OF[r["emotion"]]), "mfcc": f}
+        {"path": r["path"], "actor": int(r["actor"]), "label": labels.index(label_of[r["emotion"]]), "mfcc": f}
         for r, f in zip(rows, feats)
     ]
 
@@ -82,6 +91,46 @@ class EmotionCnn(nn.Module):
         x = x.transpose(1, 2).unsqueeze(1)  # → [batch, 1, coefficients, frames]
         x = self.body(x).mean(dim=(2, 3))
         return self.head(self.dropout(x))
+
+
+class AttentivePooling(nn.Module):
+    """Attention-weighted mean and standard deviation over time (x-vector style)."""
+
+    def __init__(self, channels: int, hidden: int = 64):
+        super().__init__()
+        self.score = nn.Sequential(nn.Conv1d(channels, hidden, 1), nn.Tanh(), nn.Conv1d(hidden, 1, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: [batch, channels, frames]
+        w = torch.softmax(self.score(x), dim=2)
+        mean = (w * x).sum(dim=2)
+        var = (w * x * x).sum(dim=2) - mean * mean
+        return torch.cat([mean, torch.sqrt(var.clamp(min=1e-6))], dim=1)
+
+
+class EmotionTdnn(nn.Module):
+    """1-D dilated convolutions over time with the coefficients as channels (a small
+    TDNN), then attentive statistics pooling: MFCC coefficients are not translation
+    invariant, so they are channels rather than an image axis."""
+
+    def __init__(self, n_in: int, n_classes: int, widths=(64, 64, 96, 128), dropout=0.3):
+        super().__init__()
+        specs = [(5, 1), (3, 2), (3, 3), (1, 1)]
+        layers, c_in = [], n_in
+        for c_out, (k, d) in zip(widths, specs):
+            layers += [nn.Conv1d(c_in, c_out, k, dilation=d, padding=d * (k - 1) // 2, bias=False),
+                       nn.BatchNorm1d(c_out), nn.ReLU()]
+            c_in = c_out
+        self.body = nn.Sequential(*layers)
+        self.pool = AttentivePooling(c_in)
+        self.dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(2 * c_in, n_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: [batch, frames, coefficients]
+        return self.head(self.dropout(self.pool(self.body(x.transpose(1, 2)))))
+
+
+def build_model(arch: str, n_in: int, n_classes: int) -> nn.Module:
+    return {"cnn2d": lambda: EmotionCnn(n_classes), "tdnn": lambda: EmotionTdnn(n_in, n_classes)}[arch]()
 
 
 def normalization(items: list[dict]) -> tuple[np.ndarray, np.ndarray]:
@@ -114,7 +163,7 @@ def train_model(items, meta, args, seed):
     rng = np.random.default_rng(seed)
     mean, std = normalization(items)
     n_classes = len(meta["labels"])
-    model = EmotionCnn(n_classes)
+    model = build_model(args.arch, mean.shape[0], n_classes)
     counts = np.bincount([it["label"] for it in items], minlength=n_classes)
     class_weight = torch.tensor(counts.sum() / (n_classes * counts), dtype=torch.float32)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-3)
@@ -127,7 +176,12 @@ def train_model(items, meta, args, seed):
         for b in range(steps_per_epoch):
             idx = order[b * args.batch:(b + 1) * args.batch]
             x = random_windows([items[i] for i in idx], meta["window_frames"], rng, mean, std, meta["features"]["n_mels"])
-            loss = F.cross_entropy(model(x), labels[idx], weight=class_weight, label_smoothing=0.1)
+            y = F.one_hot(labels[idx], n_classes).float() * 0.9 + 0.1 / n_classes  # label smoothing
+            if args.mixup > 0:
+                lam = float(rng.beta(args.mixup, args.mixup))
+                perm = torch.from_numpy(rng.permutation(len(idx)))
+                x, y = lam * x + (1 - lam) * x[perm], lam * y + (1 - lam) * y[perm]
+            loss = -(y * class_weight * F.log_softmax(model(x), dim=1)).sum(dim=1).mean()
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -201,6 +255,10 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--seed", type=int, default=1234)
     parser.add_argument("--metadata", type=Path, default=MODELS / "emotion4.json")
+    parser.add_argument("--arch", choices=["cnn2d", "tdnn"], default="cnn2d")
+    parser.add_argument("--mixup", type=float, default=0.0, help="mixup Beta(a, a); 0 = off")
+    parser.add_argument("--cv-only", action="store_true", help="cross-validate and log, export nothing")
+    parser.add_argument("--note", default="", help="what this run tries (logged to experiments.jsonl)")
     args = parser.parse_args()
 
     started = time.time()
@@ -235,21 +293,29 @@ def main() -> None:
     print(f"mean over folds: UA {100 * mean_ua:.1f} %  WA {100 * mean_wa:.1f} %;"
           f" pooled UA {100 * pooled['unweighted_accuracy']:.1f} %")
 
+    with EXPERIMENTS.open("a") as log:
+        log.write(json.dumps({"model": meta["name"], "note": args.note, "args": {k: str(v) for k, v in vars(args).items()},
+                              "fold_ua": [round(f["unweighted_accuracy"], 4) for f in per_fold],
+                              "mean_ua": round(mean_ua, 4), "mean_wa": round(mean_wa, 4),
+                              "minutes": round((time.time() - started) / 60, 1)}) + "\n")
+    if args.cv_only:
+        return
+    name = meta["name"]
     final, mean, std = train_model(items, meta, args, args.seed + 100)
     meta["normalization"] = {"mean": [round(float(v), 6) for v in mean], "std": [round(float(v), 6) for v in std]}
-    export_onnx(final, meta, MODELS / "emotion4.onnx")
+    export_onnx(final, meta, MODELS / f"{name}.onnx")
     n_params = sum(p.numel() for p in final.parameters())
     metrics = {
         "protocol": f"{args.folds}-fold cross-validation grouped by actor (speaker-independent); "
                     "clip score = mean softmax over 3 s windows with a 1 s hop",
         "labels": labels,
-        "label_mapping": LABEL_OF,
+        "label_mapping": label_mapping(labels),
         "folds": per_fold,
         "mean_unweighted_accuracy": mean_ua,
         "mean_weighted_accuracy": mean_wa,
         "pooled": pooled,
         "parameters": int(n_params),
-        "onnx_bytes": (MODELS / "emotion4.onnx").stat().st_size,
+        "onnx_bytes": (MODELS / f"{name}.onnx").stat().st_size,
         "hyperparameters": vars(args) | {"metadata": str(args.metadata.relative_to(REPO))},
         "environment": {"python": platform.python_version(), "torch": torch.__version__,
                         "numpy": np.__version__, "librosa": __import__("librosa").__version__,
@@ -264,13 +330,13 @@ def main() -> None:
         "mean_weighted_accuracy": round(mean_wa, 4),
         "parameters": int(n_params),
         "seed": args.seed,
-        "metrics_file": "models/metrics-emotion4.json",
+        "metrics_file": f"models/metrics-{name}.json",
     }
     args.metadata.write_text(json.dumps(meta, indent=2) + "\n")
-    (MODELS / "metrics-emotion4.json").write_text(json.dumps(metrics, indent=2) + "\n")
-    plot_confusion(total, labels, f"emotion4, actor-grouped {args.folds}-fold CV (pooled test folds)",
-                   MODELS / "confusion-emotion4.png")
-    print(f"exported {MODELS / 'emotion4.onnx'} ({metrics['onnx_bytes']} bytes, {n_params} parameters) "
+    (MODELS / f"metrics-{name}.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    plot_confusion(total, labels, f"{name}, actor-grouped {args.folds}-fold CV (pooled test folds)",
+                   MODELS / f"confusion-{name}.png")
+    print(f"exported {MODELS / (name + '.onnx')} ({metrics['onnx_bytes']} bytes, {n_params} parameters) "
           f"in {metrics['wall_time_s']} s")
 
 

@@ -1,12 +1,20 @@
-// The page: decode a chosen or dropped file with Web Audio, classify it in the Worker,
-// show bars and a per-segment timeline. No request leaves this origin.
+// The page: wires the Worker (which owns the wasm classifier), live capture, the timeline,
+// file classification and model choice. No request ever leaves this origin.
+import { percent, renderBars } from "./bars.js";
+import { LiveCapture } from "./live.js";
+import { Timeline, download } from "./timeline.js";
+
 const $ = (id) => document.getElementById(id);
 const MODEL_RATE = 16000;
+const STATE_TEXT = { emotion: "", uncertain: "Uncertain", no_speech: "No speech" };
 
 let worker = null;
-let labels = [];
+let info = null;
+let live = null;
 let nextId = 1;
 const pending = new Map();
+const timeline = new Timeline($("timeline"), $("legend"));
+window.speechEmotionTimeline = timeline; // read-only view for tests and embedding pages
 
 function showError(message) {
   $("error").textContent = message;
@@ -18,51 +26,134 @@ function clearError() {
   $("error").textContent = "";
 }
 
-function setStatus(text) {
-  $("status").textContent = text;
-}
+const setStatus = (text) => ($("status").textContent = text);
+
+// ---- worker -------------------------------------------------------------------------
 
 function startWorker() {
   worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
   worker.onmessage = ({ data }) => {
-    if (data.type === "ready") {
-      labels = data.info.labels;
-      $("model-name").textContent = `${data.info.name} (${labels.join(", ")})`;
-      setStatus("Ready. Choose or drop an audio file.");
-      return;
-    }
-    const waiter = pending.get(data.id);
+    if (data.type === "ready") return onModelReady(data.info, data.custom);
+    if (data.type === "prediction") return onPrediction(data.prediction);
+    const waiter = data.id !== undefined ? pending.get(data.id) : undefined;
     pending.delete(data.id);
     if (data.type === "result") waiter?.resolve(data.result);
     else if (data.type === "error") {
-      if (data.fatal) restartWorker();
       if (waiter) waiter.reject(new Error(data.message));
       else showError(data.message);
+      if (data.during === "live") stopLive(false);
+      if (data.during === "model" && info) {
+        $("start").disabled = false; // the previous model stays in use
+        setStatus(`Still using ${info.name}.`);
+      }
+      if (data.fatal) restartWorker();
     }
   };
   worker.onerror = (e) => {
     showError(`The classifier stopped: ${e.message || "unknown error"}. Reload the page to try again.`);
-    for (const w of pending.values()) w.reject(new Error("worker failed"));
+    for (const w of pending.values()) w.reject(new Error("the classifier stopped"));
     pending.clear();
   };
+  if (live) live.worker = worker;
+  else live = new LiveCapture(worker, { onLevel, onEnded: (message) => { stopLive(); showError(message); } });
 }
 
 function restartWorker() {
+  stopLive(false);
   worker?.terminate();
   startWorker();
 }
 
-function classify(samples, sampleRate) {
+function request(message, transfer = []) {
   const id = nextId++;
   return new Promise((resolve, reject) => {
     pending.set(id, { resolve, reject });
-    worker.postMessage({ id, type: "classify", samples, sampleRate }, [samples.buffer]);
+    worker.postMessage({ id, ...message }, transfer);
   });
 }
 
+function onModelReady(modelInfo, custom) {
+  info = modelInfo;
+  $("model-name").textContent = `${info.name}${custom ? " (your own)" : ""}: ${info.labels.join(", ")}`;
+  timeline.setLabels(info.labels);
+  renderBars($("live-bars"), info.labels, null, null);
+  $("start").disabled = false;
+  updateHistoryButtons();
+  setStatus("Ready. Press Start to listen, or choose an audio file.");
+}
+
+// ---- live ---------------------------------------------------------------------------
+
+async function startLive() {
+  clearError();
+  $("start").disabled = true;
+  setLiveState("idle", "Starting…");
+  try {
+    await live.start();
+    timeline.startSession();
+    $("start").hidden = true;
+    $("stop").hidden = false;
+    $("stop").focus();
+    setLiveState("listening", "Listening…");
+    setStatus("Listening. Speak for a few seconds.");
+  } catch (e) {
+    setLiveState("idle", "Not listening");
+    showError(e.message);
+  } finally {
+    $("start").disabled = false;
+  }
+}
+
+function stopLive(focus = true) {
+  if (!live?.running) return;
+  live.stop();
+  $("stop").hidden = true;
+  $("start").hidden = false;
+  if (focus) $("start").focus();
+  setLiveState("idle", "Not listening");
+  setStatus("Stopped. The microphone is released.");
+}
+
+function setLiveState(state, text) {
+  $("live-state").dataset.state = state;
+  $("live-state").textContent = text;
+}
+
+let announced = "";
+function onPrediction(p) {
+  if (!live?.running) return;
+  const text = p.state === "emotion" ? p.label : STATE_TEXT[p.state] + (p.label && p.state === "uncertain" ? ` (maybe ${p.label})` : "");
+  setLiveState(p.state, text);
+  renderBars($("live-bars"), info.labels, p.state === "no_speech" ? null : p.probabilities, p.label);
+  // Screen readers hear changes, not every update.
+  if (text !== announced) $("live-announce").textContent = announced = text;
+  timeline.add(p);
+  renderSummary();
+  updateHistoryButtons();
+}
+
+function onLevel(peak) {
+  $("level-fill").style.width = `${Math.min(100, 100 * Math.sqrt(peak)).toFixed(1)}%`;
+}
+
+function renderSummary() {
+  const s = timeline.summary();
+  $("session-summary").textContent = s
+    ? `Session so far: ${s.label} (${percent(Math.max(...s.probabilities))} on average over ${s.predictions} of ${s.total} updates with speech).`
+    : timeline.entries.length ? "No speech yet." : "";
+  $("session-summary").dataset.label = s?.label ?? "";
+}
+
+function updateHistoryButtons() {
+  const empty = timeline.entries.length === 0;
+  for (const id of ["export-csv", "export-json", "clear"]) $(id).disabled = empty;
+}
+
+// ---- files --------------------------------------------------------------------------
+
 async function decode(file) {
   const bytes = await file.arrayBuffer();
-  // Decoding at the model rate: a 16 kHz file passes through unchanged.
+  // Decoding at the model rate: the browser resamples, a 16 kHz file passes unchanged.
   const context = new OfflineAudioContext({ numberOfChannels: 1, length: 1, sampleRate: MODEL_RATE });
   let buffer;
   try {
@@ -78,40 +169,15 @@ async function decode(file) {
   return { samples: mono, sampleRate: buffer.sampleRate };
 }
 
-const percent = (p) => `${(100 * p).toFixed(0)} %`;
-const time = (s) => `${s.toFixed(1)} s`;
-
-function renderBars(probabilities, top) {
-  const bars = $("bars");
-  bars.replaceChildren(
-    ...labels.map((label, i) => {
-      const row = document.createElement("div");
-      row.className = "bar" + (label === top ? " top" : "");
-      row.dataset.label = label;
-      row.setAttribute("role", "meter");
-      row.setAttribute("aria-label", label);
-      row.setAttribute("aria-valuemin", "0");
-      row.setAttribute("aria-valuemax", "100");
-      row.setAttribute("aria-valuenow", (100 * probabilities[i]).toFixed(0));
-      const name = Object.assign(document.createElement("span"), { className: "name", textContent: label });
-      const track = Object.assign(document.createElement("span"), { className: "track" });
-      const fill = Object.assign(document.createElement("span"), { className: "fill" });
-      fill.style.width = `${(100 * probabilities[i]).toFixed(1)}%`;
-      track.append(fill);
-      const value = Object.assign(document.createElement("span"), { className: "value", textContent: percent(probabilities[i]) });
-      row.append(name, track, value);
-      return row;
-    }),
-  );
-}
+const seconds = (s) => `${s.toFixed(1)} s`;
 
 function renderSegments(segments) {
   $("segments").replaceChildren(
     ...segments.map((s) => {
       const li = document.createElement("li");
       li.textContent = s.speech
-        ? `${time(s.start_s)}–${time(s.end_s)}: ${s.label} (${percent(Math.max(...s.probabilities))})`
-        : `${time(s.start_s)}–${time(s.end_s)}: no speech`;
+        ? `${seconds(s.start_s)}–${seconds(s.end_s)}: ${s.label} (${percent(Math.max(...s.probabilities))})`
+        : `${seconds(s.start_s)}–${seconds(s.end_s)}: no speech`;
       if (!s.speech) li.className = "no-speech";
       return li;
     }),
@@ -119,28 +185,28 @@ function renderSegments(segments) {
 }
 
 async function handleFile(file) {
-  if (!file) return;
+  if (!file || !info) return;
   clearError();
   $("result").hidden = true;
   setStatus(`Decoding ${file.name}…`);
   try {
     const { samples, sampleRate } = await decode(file);
     if (samples.length === 0) throw new Error(`"${file.name}" contains no audio.`);
-    setStatus(`Classifying ${file.name} (${time(samples.length / sampleRate)})…`);
-    const result = await classify(samples, sampleRate);
+    setStatus(`Classifying ${file.name} (${seconds(samples.length / sampleRate)})…`);
+    const result = await request({ type: "classify", samples, sampleRate }, [samples.buffer]);
     $("result-label").textContent = result.label;
     $("result-confidence").textContent = result.speech ? percent(result.confidence) : "(no clear speech found)";
-    renderBars(result.probabilities, result.label);
+    renderBars($("bars"), result.labels, result.probabilities, result.label);
     renderSegments(result.segments);
     $("result").hidden = false;
     setStatus(`${file.name}: ${result.label}`);
   } catch (e) {
-    setStatus("Ready. Choose or drop an audio file.");
+    setStatus("Ready. Press Start to listen, or choose an audio file.");
     showError(e.message);
   }
 }
 
-function wireDropZone() {
+function wireFiles() {
   const zone = $("drop-zone");
   zone.addEventListener("dragover", (e) => {
     e.preventDefault();
@@ -161,5 +227,73 @@ function wireDropZone() {
   $("file-input").addEventListener("change", (e) => handleFile(e.target.files[0]));
 }
 
+// ---- models -------------------------------------------------------------------------
+
+async function listModels() {
+  // Extra models shipped beside the page (written by scripts/build-wasm.sh).
+  try {
+    const response = await fetch("models/index.json");
+    if (!response.ok) return;
+    for (const m of await response.json()) {
+      $("model-select").append(new Option(m.title, m.name));
+    }
+  } catch {
+    // Offline before the list was cached: only the built-in model is offered.
+  }
+}
+
+async function useModel(onnx, metadata) {
+  stopLive(false);
+  clearError();
+  $("start").disabled = true;
+  setStatus("Loading the model…");
+  worker.postMessage(onnx ? { type: "model", onnx, metadata } : { type: "model" }, onnx ? [onnx] : []);
+}
+
+async function chooseModel(name) {
+  if (name === "builtin") return useModel(null, null);
+  try {
+    const [onnx, metadata] = await Promise.all([
+      fetch(`models/${name}.onnx`).then((r) => (r.ok ? r.arrayBuffer() : Promise.reject(new Error(r.statusText)))),
+      fetch(`models/${name}.json`).then((r) => (r.ok ? r.text() : Promise.reject(new Error(r.statusText)))),
+    ]);
+    await useModel(onnx, metadata);
+  } catch (e) {
+    showError(`The model "${name}" could not be loaded: ${e.message}`);
+  }
+}
+
+async function loadOwnModel(files) {
+  const onnxFile = [...files].find((f) => f.name.endsWith(".onnx"));
+  const jsonFile = [...files].find((f) => f.name.endsWith(".json"));
+  if (!onnxFile || !jsonFile) {
+    showError("Choose two files together: the model (.onnx) and its metadata (.json).");
+    return;
+  }
+  await useModel(await onnxFile.arrayBuffer(), await jsonFile.text());
+}
+
+// ---- start --------------------------------------------------------------------------
+
+function wire() {
+  $("start").addEventListener("click", startLive);
+  $("stop").addEventListener("click", () => stopLive());
+  $("clear").addEventListener("click", () => {
+    timeline.clear();
+    renderSummary();
+    updateHistoryButtons();
+  });
+  $("export-csv").addEventListener("click", () => download("speech-emotion.csv", "text/csv", timeline.toCsv()));
+  $("export-json").addEventListener("click", () => download("speech-emotion.json", "application/json", timeline.toJson()));
+  $("model-select").addEventListener("change", (e) => chooseModel(e.target.value));
+  $("model-files").addEventListener("change", (e) => loadOwnModel(e.target.files));
+  wireFiles();
+}
+
+if ("serviceWorker" in navigator) {
+  // Offline after the first visit; failure only means no offline copy.
+  navigator.serviceWorker.register("sw.js").catch(() => {});
+}
 startWorker();
-wireDropZone();
+wire();
+listModels();

@@ -1,35 +1,93 @@
-// Owns the wasm classifier, off the main thread. Messages in: {id, type: "classify",
-// samples, sampleRate}. Messages out: {type: "ready", info} | {id, type: "result", result}
-// | {id?, type: "error", message}.
+// Owns the wasm classifier, off the main thread. Audio reaches it directly from the
+// AudioWorklet through a MessagePort; the page only receives results.
+//
+// In:  {type: "model", onnx?: ArrayBuffer, metadata?: string}  built-in model, or your own
+//      {type: "start", sampleRate, port}                         live stream from a port
+//      {type: "stop"}
+//      {id, type: "classify", samples, sampleRate}             a whole decoded file
+// Out: {type: "ready", info} | {type: "prediction", prediction}
+//      | {id, type: "result", result} | {id?, type: "error", message, fatal?, during}
 import init, { Classifier } from "./pkg/speech_emotion.js";
 
-let classifier = null;
+let model = null; // {onnx, metadata} of a user model, or null for the built-in one
+let clipClassifier = null;
+let live = null; // {classifier, port}
 let startError = null;
+
+const make = (rate) =>
+  model ? Classifier.withModel(new Uint8Array(model.onnx), model.metadata, rate) : new Classifier(rate);
 
 const ready = (async () => {
   await init();
-  classifier = new Classifier(16000);
-  postMessage({ type: "ready", info: classifier.modelInfo() });
+  clipClassifier = make(16000);
+  postMessage({ type: "ready", info: clipClassifier.modelInfo(), custom: false });
 })().catch((e) => {
   startError = `The model could not start: ${e?.message ?? e}. Reload the page to try again.`;
-  postMessage({ type: "error", message: startError });
+  postMessage({ type: "error", during: "start", message: startError });
 });
+
+function fail(e, extra = {}) {
+  // A Rust panic arrives as a RuntimeError: that instance can no longer be trusted.
+  const fatal = e instanceof WebAssembly.RuntimeError;
+  postMessage({ type: "error", fatal, message: e?.message ?? String(e), ...extra });
+  return fatal;
+}
+
+function stopLive() {
+  if (!live) return;
+  live.port.onmessage = null;
+  live.port.close();
+  live.classifier.free();
+  live = null;
+}
+
+function startLive(sampleRate, port) {
+  stopLive();
+  const classifier = make(sampleRate);
+  live = { classifier, port };
+  port.onmessage = ({ data: chunk }) => {
+    if (!live || live.port !== port) return;
+    try {
+      for (const prediction of classifier.pushAll(chunk)) postMessage({ type: "prediction", prediction });
+    } catch (e) {
+      stopLive();
+      fail(e, { during: "live" });
+    }
+  };
+}
+
+function useModel(data) {
+  const next = data.onnx ? { onnx: data.onnx, metadata: data.metadata } : null;
+  const previous = model;
+  model = next;
+  try {
+    const candidate = make(16000);
+    clipClassifier?.free();
+    clipClassifier = candidate;
+    stopLive();
+    postMessage({ type: "ready", info: clipClassifier.modelInfo(), custom: next !== null });
+  } catch (e) {
+    model = previous; // keep the model that worked
+    postMessage({ type: "error", during: "model", message: `This model cannot be used: ${e?.message ?? e}` });
+  }
+}
 
 onmessage = async ({ data }) => {
   await ready;
-  if (!classifier) {
+  if (!clipClassifier) {
     // Never leave a request unanswered: the page would wait forever.
-    postMessage({ id: data.id, type: "error", message: startError });
+    postMessage({ id: data.id, type: "error", during: data.type, message: startError });
     return;
   }
   try {
-    if (data.type === "classify") {
-      const result = classifier.classifyClip(data.samples, data.sampleRate);
+    if (data.type === "model") useModel(data);
+    else if (data.type === "start") startLive(data.sampleRate, data.port);
+    else if (data.type === "stop") stopLive();
+    else if (data.type === "classify") {
+      const result = clipClassifier.classifyClip(data.samples, data.sampleRate);
       postMessage({ id: data.id, type: "result", result });
     }
   } catch (e) {
-    // A Rust panic arrives here as a RuntimeError: the instance is no longer usable.
-    const fatal = e instanceof WebAssembly.RuntimeError;
-    postMessage({ id: data.id, type: "error", fatal, message: e?.message ?? String(e) });
+    fail(e, { id: data.id, during: data.type });
   }
 };

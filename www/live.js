@@ -1,0 +1,131 @@
+// Microphone capture: getUserMedia → AudioWorklet (collects samples) → MessagePort →
+// the classifier Worker. The page thread never touches the samples; it only reads an
+// AnalyserNode for the level meter. Errors become messages that say what to do.
+// The AudioContext and the worklet module are prepared when the page loads, so Start
+// makes no request at all and the first bars come sooner.
+const CHUNK_SECONDS = 0.04; // 40 ms chunks to the worker, whatever the context's rate
+
+export class LiveCapture {
+  constructor(worker, { onLevel, onEnded }) {
+    this.worker = worker;
+    this.onLevel = onLevel;
+    this.onEnded = onEnded;
+    this.context = null;
+    this.stream = null;
+    this.node = null;
+    this.frame = 0;
+    this.running = false;
+    this.prepared = this.prepare();
+    this.prepared.catch(() => {}); // reported by start()
+  }
+
+  async prepare() {
+    if (typeof AudioWorkletNode === "undefined") return;
+    // Created before any click it starts suspended (autoplay policy); Start resumes it.
+    // Whatever rate the device runs at: the classifier resamples.
+    this.context = new AudioContext();
+    await this.context.audioWorklet.addModule(new URL("./capture-worklet.js", import.meta.url));
+    this.context.addEventListener("statechange", () => {
+      if (this.running && this.context.state !== "running") {
+        this.onEnded("The browser paused audio. Press Start to listen again.");
+      }
+    });
+  }
+
+  async start() {
+    if (!navigator.mediaDevices?.getUserMedia) {
+      throw new Error("This browser cannot capture audio here. Open the page over https or on localhost in a current browser.");
+    }
+    if (typeof AudioWorkletNode === "undefined") {
+      throw new Error("This browser has no AudioWorklet support, which live listening needs. Try a current Chrome, Edge, Firefox or Safari; files still work.");
+    }
+    try {
+      this.stream = await navigator.mediaDevices.getUserMedia({
+        audio: { echoCancellation: false, noiseSuppression: false, autoGainControl: false },
+      });
+    } catch (e) {
+      throw new Error(micMessage(e));
+    }
+    try {
+      await this.connect();
+    } catch (e) {
+      this.stop();
+      throw e;
+    }
+  }
+
+  async connect() {
+    try {
+      await this.prepared;
+    } catch (e) {
+      throw new Error(`Audio could not be set up in this browser: ${e?.message ?? e}`);
+    }
+    const context = this.context;
+    if (context.state !== "running") await context.resume();
+    if (context.state !== "running") {
+      throw new Error("The browser kept audio paused. Click Start again (audio can only start from a click).");
+    }
+    this.running = true;
+    const source = (this.source = context.createMediaStreamSource(this.stream));
+    this.node = new AudioWorkletNode(context, "capture", {
+      numberOfInputs: 1,
+      numberOfOutputs: 1,
+      channelCount: 1,
+      channelCountMode: "explicit", // the browser downmixes to mono before the worklet
+      processorOptions: { chunkFrames: Math.round(context.sampleRate * CHUNK_SECONDS) },
+    });
+    const { port1, port2 } = new MessageChannel();
+    this.node.port.postMessage({ type: "sink", port: port1 }, [port1]);
+    this.worker.postMessage({ type: "start", sampleRate: context.sampleRate, port: port2 }, [port2]);
+    source.connect(this.node);
+    this.node.connect(context.destination); // silent output keeps the node processing
+    this.analyser = Object.assign(context.createAnalyser(), { fftSize: 1024 });
+    source.connect(this.analyser);
+    for (const track of this.stream.getAudioTracks()) {
+      track.addEventListener("ended", () => this.onEnded("The microphone was disconnected. Plug it in or choose another one, then press Start."));
+    }
+    this.meter();
+    return context.sampleRate;
+  }
+
+  meter() {
+    const data = new Float32Array(this.analyser.fftSize);
+    const tick = () => {
+      if (!this.analyser) return;
+      this.analyser.getFloatTimeDomainData(data);
+      let peak = 0;
+      for (const v of data) peak = Math.max(peak, Math.abs(v));
+      this.onLevel(peak);
+      this.frame = requestAnimationFrame(tick);
+    };
+    tick();
+  }
+
+  stop() {
+    cancelAnimationFrame(this.frame);
+    this.node?.port.postMessage({ type: "stop" });
+    this.node?.disconnect();
+    this.worker.postMessage({ type: "stop" });
+    for (const track of this.stream?.getTracks() ?? []) track.stop(); // releases the microphone
+    this.running = false;
+    this.source?.disconnect();
+    if (this.context?.state === "running") this.context.suspend().catch(() => {});
+    this.stream = this.node = this.analyser = this.source = null;
+    this.onLevel(0);
+  }
+}
+
+function micMessage(e) {
+  switch (e?.name) {
+    case "NotAllowedError":
+    case "SecurityError":
+      return "Microphone access was denied. Allow the microphone for this site (the icon in the address bar), then press Start again.";
+    case "NotFoundError":
+    case "OverconstrainedError":
+      return "No microphone was found. Connect one, then press Start again.";
+    case "NotReadableError":
+      return "The microphone is busy or blocked by the system. Close other apps using it, then press Start again.";
+    default:
+      return `The microphone could not be opened: ${e?.message ?? e}`;
+  }
+}
