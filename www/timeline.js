@@ -1,6 +1,12 @@
 // The session history: a canvas chart of every label's probability over time, a summary,
 // and CSV / JSON export. History lives only in memory in this tab.
-const COLORS = ["#4c6ef5", "#f59f00", "#1c7ed6", "#e03131", "#2f9e44", "#ae3ec9", "#868e96", "#e8590c"];
+// Familiar colours for known emotions; any other label gets one from the fallback list.
+const NAMED = {
+  neutral: "#868e96", calm: "#12b886", happy: "#f59f00", sad: "#1c7ed6",
+  angry: "#e03131", fearful: "#ae3ec9", disgust: "#2f9e44", surprised: "#e8590c",
+};
+const FALLBACK = ["#4c6ef5", "#d6336c", "#66a80f", "#1098ad", "#f76707", "#7048e8"];
+const colorOf = (label, i) => NAMED[label] ?? FALLBACK[i % FALLBACK.length];
 const SPAN_S = 60; // the chart shows the last minute
 
 export class Timeline {
@@ -19,7 +25,7 @@ export class Timeline {
     this.legend.replaceChildren(
       ...labels.map((label, i) => {
         const item = Object.assign(document.createElement("span"), { className: "key", textContent: label });
-        item.style.setProperty("--key", COLORS[i % COLORS.length]);
+        item.style.setProperty("--key", colorOf(label, i));
         return item;
       }),
     );
@@ -100,8 +106,8 @@ export class Timeline {
     g.fillStyle = style.getPropertyValue("--no-speech").trim();
     for (const e of shown) if (e.state === "no_speech") g.fillRect(x(e.time_s) - 2, 0, 4, height);
     g.lineWidth = 2;
-    this.labels.forEach((_, i) => {
-      g.strokeStyle = COLORS[i % COLORS.length];
+    this.labels.forEach((label, i) => {
+      g.strokeStyle = colorOf(label, i);
       g.beginPath();
       let drawing = false;
       for (const e of shown) {

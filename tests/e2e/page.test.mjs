@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ARTIFACTS, RAVDESS, cliResults, launchBrowser, startServer, tempDir } from "./helpers.mjs";
+import { ARTIFACTS, RAVDESS, ROOT, cliResults, launchBrowser, startServer, tempDir } from "./helpers.mjs";
 
 const CLIPS = [
   "Actor_03/03-01-05-02-01-01-03.flac",
@@ -84,6 +84,29 @@ test("a file that is not audio shows a readable error", async () => {
   await page.setInputFiles("#file-input", bogus);
   await page.locator("#error").waitFor({ state: "visible", timeout: 30_000 });
   assert.match(await page.locator("#error").textContent(), /not an audio file/);
+});
+
+test("your own model loads, and one that does not fit gives a clear error", async () => {
+  const dir = tempDir();
+  const onnx = join(dir, "mine.onnx");
+  writeFileSync(onnx, readFileSync(join(ROOT, "models/emotion4.onnx")));
+  const meta = JSON.parse(readFileSync(join(ROOT, "models/emotion4.json"), "utf8"));
+  const good = join(dir, "mine.json");
+  writeFileSync(good, JSON.stringify({ ...meta, name: "mine" }));
+  await page.setInputFiles("#model-files", [onnx, good]);
+  await page.waitForFunction(() => document.getElementById("model-name").textContent.startsWith("mine (your own)"), null, { timeout: 30_000 });
+
+  const bad = join(dir, "bad.json");
+  writeFileSync(bad, JSON.stringify({ ...meta, name: "bad", labels: ["a", "b", "c"] }));
+  await page.setInputFiles("#model-files", [onnx, bad]);
+  await page.locator("#error").waitFor({ state: "visible", timeout: 30_000 });
+  assert.match(await page.locator("#error").textContent(), /This model cannot be used: .*3 labels/);
+  assert.match(await page.locator("#model-name").textContent(), /^mine \(your own\)/, "the working model stays");
+
+  await page.setInputFiles("#model-files", [onnx]);
+  assert.match(await page.locator("#error").textContent(), /Choose two files together/);
+  await page.selectOption("#model-select", "builtin");
+  await page.waitForFunction(() => document.getElementById("model-name").textContent.startsWith("emotion4:"), null, { timeout: 30_000 });
 });
 
 test("every request went to the page's own origin", () => {
