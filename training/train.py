@@ -176,12 +176,14 @@ def train_model(items, meta, args, seed):
         for b in range(steps_per_epoch):
             idx = order[b * args.batch:(b + 1) * args.batch]
             x = random_windows([items[i] for i in idx], meta["window_frames"], rng, mean, std, meta["features"]["n_mels"])
-            y = F.one_hot(labels[idx], n_classes).float() * 0.9 + 0.1 / n_classes  # label smoothing
             if args.mixup > 0:
+                y = F.one_hot(labels[idx], n_classes).float() * 0.9 + 0.1 / n_classes  # label smoothing
                 lam = float(rng.beta(args.mixup, args.mixup))
                 perm = torch.from_numpy(rng.permutation(len(idx)))
                 x, y = lam * x + (1 - lam) * x[perm], lam * y + (1 - lam) * y[perm]
-            loss = -(y * class_weight * F.log_softmax(model(x), dim=1)).sum(dim=1).mean()
+                loss = -(y * class_weight * F.log_softmax(model(x), dim=1)).sum(dim=1).mean()
+            else:
+                loss = F.cross_entropy(model(x), labels[idx], weight=class_weight, label_smoothing=0.1)
             opt.zero_grad()
             loss.backward()
             opt.step()
