@@ -74,6 +74,10 @@ describe("live listening with a fake microphone", () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.waitForTimeout(300);
     await page.screenshot({ path: join(ARTIFACTS, "live-phone.png"), fullPage: true });
+    await page.emulateMedia({ colorScheme: "dark", reducedMotion: "reduce" });
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: join(ARTIFACTS, "live-phone-dark.png"), fullPage: true });
+    await page.emulateMedia({ colorScheme: "light", reducedMotion: "no-preference" });
   });
 
   test("history exports as CSV and JSON, then clears", async () => {
