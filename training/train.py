@@ -30,6 +30,7 @@ from features import REPO, clip_mfcc, load_audio, load_metadata, window_starts
 RAVDESS = REPO.parent / "shared" / "data" / "ravdess"
 MODELS = REPO / "models"
 CACHE = REPO / "training" / "cache"
+FOLDS = CACHE / "folds"
 EXPERIMENTS = REPO / "training" / "experiments.jsonl"
 
 
@@ -133,6 +134,26 @@ def build_model(arch: str, n_in: int, n_classes: int) -> nn.Module:
     return {"cnn2d": lambda: EmotionCnn(n_classes), "tdnn": lambda: EmotionTdnn(n_in, n_classes)}[arch]()
 
 
+def count_mflops(model: nn.Module, shape: list[int]) -> float:
+    """Multiply-adds ×2 of one forward pass over Conv and Linear layers (the rest is noise)."""
+    total = 0
+
+    def hook(layer, _inputs, output):
+        nonlocal total
+        if isinstance(layer, (nn.Conv1d, nn.Conv2d)):
+            per_output = layer.in_channels // layer.groups * int(np.prod(layer.kernel_size))
+            total += 2 * output.numel() * per_output
+        elif isinstance(layer, nn.Linear):
+            total += 2 * output.numel() * layer.in_features
+
+    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Linear))]
+    with torch.no_grad():
+        model.eval()(torch.zeros(*shape))
+    for h in handles:
+        h.remove()
+    return total / 1e6
+
+
 def normalization(items: list[dict]) -> tuple[np.ndarray, np.ndarray]:
     frames = np.concatenate([it["mfcc"] for it in items])
     return frames.mean(axis=0), frames.std(axis=0) + 1e-6
@@ -193,60 +214,88 @@ def train_model(items, meta, args, seed):
 
 
 @torch.no_grad()
-def predict_clip(model, mfcc, meta, mean, std, hop_frames=100) -> np.ndarray:
-    """Mean softmax over sliding windows, as the Rust engine does for a clip."""
+def window_logits(model, mfcc, meta, mean, std, hop_frames=100) -> np.ndarray:
+    """Logits of the sliding 3 s windows over a clip (1 s hop), as the Rust engine cuts them."""
     window = meta["window_frames"]
     starts = window_starts(mfcc.shape[0], window, hop_frames)
     x = torch.from_numpy(np.stack([(mfcc[s:s + window] - mean) / std for s in starts]).astype(np.float32))
-    return F.softmax(model(x), dim=1).mean(dim=0).numpy()
+    return model(x).numpy()
 
 
-def scores(confusion: np.ndarray) -> dict:
-    support = confusion.sum(axis=1)
-    recall = np.diag(confusion) / np.maximum(support, 1)
-    return {
-        "unweighted_accuracy": float(recall[support > 0].mean()),
-        "weighted_accuracy": float(np.trace(confusion) / confusion.sum()),
-        "recall": [float(r) for r in recall],
-        "support": [int(s) for s in support],
-        "confusion": confusion.astype(int).tolist(),
-    }
+def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    z = logits / temperature
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
 
 
-def plot_confusion(confusion: np.ndarray, labels: list[str], title: str, path: Path) -> None:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    norm = confusion / np.maximum(confusion.sum(axis=1, keepdims=True), 1)
-    fig, ax = plt.subplots(figsize=(5, 4.4), dpi=120)
-    ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
-    for i in range(len(labels)):
-        for j in range(len(labels)):
-            ax.text(j, i, f"{confusion[i, j]}\n{100 * norm[i, j]:.0f}%", ha="center", va="center",
-                    color="white" if norm[i, j] > 0.5 else "black", fontsize=8)
-    ax.set_xticks(range(len(labels)), labels)
-    ax.set_yticks(range(len(labels)), labels)
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("true")
-    ax.set_title(title, fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+def clip_probabilities(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    """Mean softmax over a clip's windows: the clip score the Rust CLI reports."""
+    return softmax(logits, temperature).mean(axis=0)
 
 
-def export_onnx(model, meta, path: Path) -> None:
-    import onnx
-    import onnxruntime as ort
-    x = torch.randn(*meta["input"]["shape"])
-    torch.onnx.export(model, (x,), str(path), dynamo=True, external_data=False,
-                      input_names=[meta["input"]["name"]], output_names=["logits"])
-    onnx.checker.check_model(onnx.load(str(path)))
-    session = ort.InferenceSession(str(path))
-    got = session.run(None, {session.get_inputs()[0].name: x.numpy()})[0]
-    with torch.no_grad():
-        want = model(x).numpy()
-    assert np.allclose(got, want, atol=1e-4), f"ONNX differs from PyTorch by {np.abs(got - want).max()}"
-    meta["input"]["name"] = session.get_inputs()[0].name
+def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
+    """Temperature minimising the negative log-likelihood of held-out windows
+    (golden-section search over log T; NLL is unimodal in T)."""
+    def nll(log_t: float) -> float:
+        p = softmax(logits, float(np.exp(log_t)))
+        return float(-np.log(p[np.arange(len(labels)), labels] + 1e-12).mean())
+    lo, hi, g = np.log(0.05), np.log(20.0), (np.sqrt(5) - 1) / 2
+    for _ in range(80):
+        a, b = hi - g * (hi - lo), lo + g * (hi - lo)
+        lo, hi = (lo, b) if nll(a) < nll(b) else (a, hi)
+    return float(np.exp((lo + hi) / 2))
+
+
+def expected_calibration_error(probs: np.ndarray, labels: np.ndarray, bins: int = 15) -> float:
+    """ECE: |accuracy − confidence| averaged over equal-width confidence bins, weighted by size."""
+    conf, pred = probs.max(axis=1), probs.argmax(axis=1)
+    edges = np.linspace(0, 1, bins + 1)
+    ece = 0.0
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        inside = (conf > lo) & (conf <= hi)
+        if inside.any():
+            ece += inside.mean() * abs((pred[inside] == labels[inside]).mean() - conf[inside].mean())
+    return float(ece)
+
+
+def uncertain_threshold(probs: np.ndarray, labels: np.ndarray, target: float) -> dict:
+    """Lowest top-probability threshold above which held-out predictions are right at least
+    `target` of the time: below it the page says "uncertain" instead of naming an emotion."""
+    conf, correct = probs.max(axis=1), probs.argmax(axis=1) == labels
+    candidates = [t for t in np.arange(0.0, 1.0, 0.01) if (conf >= t).mean() >= 0.05]
+    met = [t for t in candidates if correct[conf >= t].mean() >= target]
+    # If no threshold reaches the target, take the most accurate one that still names an
+    # emotion for at least 5 % of windows, and say so.
+    t = met[0] if met else max(candidates, key=lambda c: correct[conf >= c].mean())
+    above = conf >= t
+    return {"threshold": round(float(t), 2), "target_accuracy": target, "target_met": bool(met),
+            "coverage": float(above.mean()), "accuracy_above": float(correct[above].mean()),
+            "accuracy_below": float(correct[~above].mean()) if (~above).any() else None}
+
+
+def export_fold(model, meta, mean, std, fold: int, test: list[dict]) -> None:
+    """Keep each fold's model and its test list so the Rust CLI can re-score the held-out
+    actors (training/evaluate_cli.py): the card's numbers then describe what users run."""
+    out = FOLDS / meta["name"]
+    out.mkdir(parents=True, exist_ok=True)
+    fold_meta = json.loads(json.dumps(meta))
+    fold_meta["normalization"] = {"mean": [round(float(v), 6) for v in mean], "std": [round(float(v), 6) for v in std]}
+    export_onnx(model, fold_meta, out / f"fold{fold}.onnx")
+    (out / f"fold{fold}.json").write_text(json.dumps(fold_meta, indent=2) + "\n")
+    with open(out / f"fold{fold}-test.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["path", "label", "actor"])
+        for it in test:
+            w.writerow([str(RAVDESS / it["path"]), meta["labels"][it["label"]], it["actor"]])
+
+
+def set_fold_calibration(name: str, n_folds: int, temperature: float, threshold: float) -> None:
+    for k in range(1, n_folds + 1):
+        path = FOLDS / name / f"fold{k}.json"
+        fold_meta = json.loads(path.read_text())
+        fold_meta["output"]["temperature"] = temperature
+        fold_meta["uncertain_threshold"] = threshold
+        path.write_text(json.dumps(fold_meta, indent=2) + "\n")
 
 
 def main() -> None:
@@ -261,6 +310,8 @@ def main() -> None:
     parser.add_argument("--mixup", type=float, default=0.0, help="mixup Beta(a, a); 0 = off")
     parser.add_argument("--cv-only", action="store_true", help="cross-validate and log, export nothing")
     parser.add_argument("--note", default="", help="what this run tries (logged to experiments.jsonl)")
+    parser.add_argument("--confident-accuracy", type=float, default=0.75,
+                        help="held-out accuracy required above the uncertain threshold")
     args = parser.parse_args()
 
     started = time.time()
@@ -275,6 +326,7 @@ def main() -> None:
     folds = actor_folds(args.folds)
     total = np.zeros((len(labels), len(labels)), dtype=int)
     per_fold = []
+    held_logits, held_labels = [], []  # per clip: window logits of the held-out actors
     for k, test_actors in enumerate(folds):
         train = [it for it in items if it["actor"] not in test_actors]
         test = [it for it in items if it["actor"] in test_actors]
@@ -282,7 +334,12 @@ def main() -> None:
         model, mean, std = train_model(train, meta, args, args.seed + k)
         confusion = np.zeros_like(total)
         for it in test:
-            confusion[it["label"], int(np.argmax(predict_clip(model, it["mfcc"], meta, mean, std)))] += 1
+            logits = window_logits(model, it["mfcc"], meta, mean, std)
+            held_logits.append(logits)
+            held_labels.append(it["label"])
+            confusion[it["label"], int(np.argmax(clip_probabilities(logits)))] += 1
+        if not args.cv_only:
+            export_fold(model, meta, mean, std, k + 1, test)
         total += confusion
         s = scores(confusion)
         per_fold.append({"fold": k + 1, "test_actors": test_actors, "clips": len(test), **s})
@@ -295,6 +352,23 @@ def main() -> None:
     print(f"mean over folds: UA {100 * mean_ua:.1f} %  WA {100 * mean_wa:.1f} %;"
           f" pooled UA {100 * pooled['unweighted_accuracy']:.1f} %")
 
+    window_y = np.concatenate([np.full(len(l), y) for l, y in zip(held_logits, held_labels)])
+    all_windows = np.concatenate(held_logits)
+    temperature = fit_temperature(all_windows, window_y)
+    clip_y = np.array(held_labels)
+    calibration = {
+        "method": "temperature scaling fitted on the held-out windows of all folds (NLL)",
+        "temperature": round(temperature, 4),
+        "ece_clip_before": expected_calibration_error(np.stack([clip_probabilities(l) for l in held_logits]), clip_y),
+        "ece_clip_after": expected_calibration_error(np.stack([clip_probabilities(l, temperature) for l in held_logits]), clip_y),
+        "ece_window_before": expected_calibration_error(softmax(all_windows), window_y),
+        "ece_window_after": expected_calibration_error(softmax(all_windows, temperature), window_y),
+        "uncertain": uncertain_threshold(softmax(all_windows, temperature), window_y, args.confident_accuracy),
+    }
+    print(f"temperature {temperature:.3f}: clip ECE {100 * calibration['ece_clip_before']:.1f} → "
+          f"{100 * calibration['ece_clip_after']:.1f} %; uncertain below {calibration['uncertain']['threshold']} "
+          f"(coverage {100 * calibration['uncertain']['coverage']:.0f} %)")
+
     with EXPERIMENTS.open("a") as log:
         log.write(json.dumps({"model": meta["name"], "note": args.note, "args": {k: str(v) for k, v in vars(args).items()},
                               "fold_ua": [round(f["unweighted_accuracy"], 4) for f in per_fold],
@@ -303,6 +377,9 @@ def main() -> None:
     if args.cv_only:
         return
     name = meta["name"]
+    meta["output"]["temperature"] = round(temperature, 4)
+    meta["uncertain_threshold"] = calibration["uncertain"]["threshold"]
+    set_fold_calibration(name, args.folds, meta["output"]["temperature"], meta["uncertain_threshold"])
     final, mean, std = train_model(items, meta, args, args.seed + 100)
     meta["normalization"] = {"mean": [round(float(v), 6) for v in mean], "std": [round(float(v), 6) for v in std]}
     export_onnx(final, meta, MODELS / f"{name}.onnx")
@@ -316,9 +393,11 @@ def main() -> None:
         "mean_unweighted_accuracy": mean_ua,
         "mean_weighted_accuracy": mean_wa,
         "pooled": pooled,
+        "calibration": calibration,
         "parameters": int(n_params),
+        "mflops": round(count_mflops(final, meta["input"]["shape"]), 2),
         "onnx_bytes": (MODELS / f"{name}.onnx").stat().st_size,
-        "hyperparameters": vars(args) | {"metadata": str(args.metadata.relative_to(REPO))},
+        "hyperparameters": vars(args) | {"metadata": str(args.metadata.resolve().relative_to(REPO))},
         "environment": {"python": platform.python_version(), "torch": torch.__version__,
                         "numpy": np.__version__, "librosa": __import__("librosa").__version__,
                         "platform": platform.platform(), "threads": torch.get_num_threads()},
