@@ -1,9 +1,9 @@
 // Runs inside headless Chromium (driven by benches/run.mjs): start-up, per-update latency
 // and memory of the wasm classifier exactly as the page uses it. Results go to
 // window.benchResult; nothing here asserts anything.
-import init, { Classifier } from "../www/pkg/speech_emotion.js";
-
 const params = new URLSearchParams(location.search);
+// Which build to measure (a path on this origin); the page's own by default.
+const { default: init, Classifier } = await import(params.get("pkg") ?? "../www/pkg/speech_emotion.js");
 const RATE = 48000; // a typical device rate: every update includes resampling
 const HOP = RATE / 4; // the stream's 250 ms hop
 const UPDATES = Number(params.get("updates") ?? 1000);

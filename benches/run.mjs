@@ -15,6 +15,8 @@ const arg = (name, fallback) => {
 };
 const updates = Number(arg("updates", 1000));
 const hours = Number(arg("hours", 1));
+const pkg = arg("pkg", null); // e.g. /target/pkg-scalar/speech_emotion.js: another build
+const skipCli = process.argv.includes("--no-cli");
 
 function files(dir) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
@@ -40,7 +42,7 @@ async function browserBench() {
   const browser = await launchBrowser(["--enable-precise-memory-info"]);
   try {
     const page = await browser.newPage();
-    const url = `http://127.0.0.1:${server.address().port}/benches/bench.html?updates=${updates}&hours=${hours}`;
+    const url = `http://127.0.0.1:${server.address().port}/benches/bench.html?updates=${updates}&hours=${hours}${pkg ? `&pkg=${encodeURIComponent(pkg)}` : ""}`;
     const tNav = Date.now();
     await page.goto(url);
     await page.waitForFunction(() => window.benchResult, null, { timeout: 60 * 60_000, polling: 1000 });
@@ -72,7 +74,7 @@ const mb = (bytes) => `${(bytes / 1e6).toFixed(2)} MB`;
 
 const sizes = transferSizes();
 const browser = await browserBench();
-const cli = cliThroughput();
+const cli = skipCli ? null : cliThroughput();
 const mem = browser.long_run.memory;
 const first = mem.find((m) => m.minute === 1);
 const last = mem.at(-1);
@@ -94,5 +96,5 @@ console.log(`| page transfer, total (raw / gzip) | ${mb(sizes.total.raw)} / ${mb
 for (const f of sizes.files.slice(0, 3)) console.log(`| … ${f.file} (raw / gzip) | ${mb(f.raw)} / ${mb(f.gzip)} |`);
 console.log(`| ${hours} h stream: wall time, × real time | ${fmt(browser.long_run.seconds, 0)} s, ${fmt(browser.long_run.realtime_factor, 0)}× |`);
 console.log(`| memory growth minute 1 → ${last.minute}: wasm / JS heap | ${results.memory_growth_bytes.wasm} / ${results.memory_growth_bytes.js_heap} bytes |`);
-console.log(`| native CLI over ${cli.clips} RAVDESS clips (${fmt(cli.audio_s / 60, 0)} min of audio) | ${fmt(cli.wall_s, 1)} s, ${fmt(cli.realtime_factor, 0)}× real time |`);
+if (cli) console.log(`| native CLI over ${cli.clips} RAVDESS clips (${fmt(cli.audio_s / 60, 0)} min of audio) | ${fmt(cli.wall_s, 1)} s, ${fmt(cli.realtime_factor, 0)}× real time |`);
 console.log(`\nwritten to benches/results.json`);

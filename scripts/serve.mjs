@@ -4,6 +4,7 @@
 import { createServer } from "node:http";
 import { readFile, stat } from "node:fs/promises";
 import { extname, join, normalize, resolve } from "node:path";
+import { gzipSync } from "node:zlib";
 
 const MIME = {
   ".html": "text/html; charset=utf-8",
@@ -33,6 +34,14 @@ export const CSP = [
   "form-action 'none'",
 ].join("; ");
 
+// Compressed once per file version: the wasm shrinks about fourfold on the wire.
+const gzipped = new Map();
+function gzipOnce(path, mtimeMs, body) {
+  const key = `${path}:${mtimeMs}`;
+  if (!gzipped.has(key)) gzipped.set(key, gzipSync(body, { level: 9 }));
+  return gzipped.get(key);
+}
+
 export function serve(root, port = 0) {
   const base = resolve(root);
   const server = createServer(async (req, res) => {
@@ -41,8 +50,16 @@ export function serve(root, port = 0) {
       let path = normalize(join(base, decodeURIComponent(url.pathname)));
       if (!path.startsWith(base)) throw Object.assign(new Error("outside root"), { status: 403 });
       if ((await stat(path).catch(() => null))?.isDirectory()) path = join(path, "index.html");
-      const body = await readFile(path);
+      const { mtimeMs } = await stat(path);
+      let body = await readFile(path);
+      const headers = {};
+      if (/\bgzip\b/.test(req.headers["accept-encoding"] ?? "") && extname(path) !== ".png") {
+        body = gzipOnce(path, mtimeMs, body);
+        headers["Content-Encoding"] = "gzip";
+      }
       res.writeHead(200, {
+        ...headers,
+        "Vary": "Accept-Encoding",
         "Content-Type": MIME[extname(path)] ?? "application/octet-stream",
         "Content-Security-Policy": CSP,
         "X-Content-Type-Options": "nosniff",
