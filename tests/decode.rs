@@ -1,0 +1,139 @@
+//! Decoding files: every channel count and rate a device produces, and every way a file
+//! can be broken. Broken input is a typed `Error::Decode`, never a panic.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod common;
+
+use speech_emotion::audio::{decode_bytes, decode_file};
+use speech_emotion::classify::{classify_clip, ClipOptions};
+use speech_emotion::model::EmotionModel;
+use speech_emotion::Error;
+
+/// A 16-bit PCM WAV, with the extensible header real multichannel files carry.
+fn wav_bytes(interleaved: &[f32], channels: u16, rate: u32) -> Vec<u8> {
+    let extensible = channels > 2;
+    let data: Vec<u8> = interleaved.iter().flat_map(|s| ((s.clamp(-1.0, 1.0) * 32767.0) as i16).to_le_bytes()).collect();
+    let fmt_len: u32 = if extensible { 40 } else { 16 };
+    let mut out = Vec::new();
+    out.extend_from_slice(b"RIFF");
+    out.extend_from_slice(&(4 + 8 + fmt_len + 8 + data.len() as u32).to_le_bytes());
+    out.extend_from_slice(b"WAVEfmt ");
+    out.extend_from_slice(&fmt_len.to_le_bytes());
+    out.extend_from_slice(&(if extensible { 0xFFFEu16 } else { 1 }).to_le_bytes());
+    out.extend_from_slice(&channels.to_le_bytes());
+    out.extend_from_slice(&rate.to_le_bytes());
+    out.extend_from_slice(&(rate * channels as u32 * 2).to_le_bytes());
+    out.extend_from_slice(&(channels * 2).to_le_bytes());
+    out.extend_from_slice(&16u16.to_le_bytes());
+    if extensible {
+        out.extend_from_slice(&22u16.to_le_bytes()); // extension size
+        out.extend_from_slice(&16u16.to_le_bytes()); // valid bits
+        out.extend_from_slice(&((1u32 << channels) - 1).to_le_bytes()); // front speakers first
+        // KSDATAFORMAT_SUBTYPE_PCM
+        out.extend_from_slice(&[1, 0, 0, 0, 0, 0, 0x10, 0, 0x80, 0, 0, 0xAA, 0, 0x38, 0x9B, 0x71]);
+    }
+    out.extend_from_slice(b"data");
+    out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    out.extend_from_slice(&data);
+    out
+}
+
+/// Speech in channel 0 only, the other channels silent, at `rate`.
+fn speech_in_first_channel(channels: u16, rate: u32) -> (Vec<f32>, usize) {
+    let (clip, clip_rate) = common::load_clip("Actor_03/03-01-05-02-01-01-03.flac");
+    let mono = speech_emotion::audio::resample(&clip, clip_rate, rate).unwrap();
+    let mut interleaved = vec![0.0; mono.len() * channels as usize];
+    for (i, s) in mono.iter().enumerate() {
+        interleaved[i * channels as usize] = *s;
+    }
+    (interleaved, mono.len())
+}
+
+#[test]
+fn every_device_rate_and_one_to_eight_channels_decode_and_classify() {
+    let mut model = EmotionModel::embedded().unwrap();
+    for rate in [8_000u32, 11_025, 16_000, 22_050, 44_100, 48_000, 96_000, 192_000] {
+        for channels in 1..=8u16 {
+            if rate != 48_000 && ![1, 2, 8].contains(&channels) {
+                continue; // every channel count at one rate, the extremes at every rate
+            }
+            let (interleaved, frames) = speech_in_first_channel(channels, rate);
+            let audio = decode_bytes(wav_bytes(&interleaved, channels, rate), Some("wav"))
+                .unwrap_or_else(|e| panic!("{rate} Hz × {channels}: {e}"));
+            assert_eq!((audio.sample_rate, audio.channels), (rate, channels as usize));
+            assert_eq!(audio.samples.len(), frames * channels as usize);
+            let mono = audio.to_mono().unwrap();
+            let result = classify_clip(&mut model, &mono, rate as f64, &ClipOptions::default()).unwrap();
+            assert!(result.speech, "{rate} Hz × {channels}: speech found");
+            assert!((result.probabilities.iter().sum::<f32>() - 1.0).abs() < 1e-4);
+        }
+    }
+}
+
+#[test]
+fn rates_outside_8_to_192_khz_in_a_header_are_errors() {
+    for rate in [4_000u32, 7_999, 192_001, 384_000] {
+        let bytes = wav_bytes(&[0.1; 800], 1, rate);
+        let err = decode_bytes(bytes, Some("wav")).unwrap_err();
+        assert!(matches!(err, Error::InvalidSampleRate(_) | Error::Decode(_)), "{rate}: {err}");
+    }
+}
+
+#[test]
+fn zero_length_truncated_and_non_audio_bytes_are_decode_errors() {
+    let good = wav_bytes(&[0.25; 1600], 1, 16_000);
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("zero-length", vec![]),
+        ("header only", good[..44].to_vec()),
+        ("cut inside the header", good[..20].to_vec()),
+        ("text", b"hello, this is a text file and not audio\n".repeat(20)),
+        ("png", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec()),
+        ("random", (0..4096u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect()),
+        ("riff but no fmt", b"RIFF\x24\0\0\0WAVEdata\0\0\0\0".to_vec()),
+    ];
+    for (name, bytes) in cases {
+        for hint in [Some("wav"), Some("flac"), None] {
+            match decode_bytes(bytes.clone(), hint) {
+                Err(Error::Decode(msg)) => assert!(!msg.is_empty()),
+                other => panic!("{name} ({hint:?}): expected a decode error, got {other:?}"),
+            }
+        }
+    }
+}
+
+#[test]
+fn a_wav_cut_mid_data_keeps_the_audio_before_the_cut() {
+    let good = wav_bytes(&vec![0.25; 16_000], 1, 16_000);
+    let cut = &good[..44 + 2 * 10_000 + 1]; // half a sample at the end
+    let audio = decode_bytes(cut.to_vec(), Some("wav")).unwrap();
+    assert!((9_000..=10_000).contains(&audio.samples.len()), "{}", audio.samples.len());
+}
+
+#[test]
+fn truncated_and_corrupt_flac_never_panic() {
+    let path = common::ravdess("Actor_03/03-01-05-02-01-01-03.flac");
+    let bytes = std::fs::read(&path).unwrap();
+    let whole = decode_file(&path).unwrap().samples.len();
+
+    // Cut short: the frames before the cut survive.
+    let half = decode_bytes(bytes[..bytes.len() / 2].to_vec(), Some("flac")).unwrap();
+    assert!(half.samples.len() > whole / 4 && half.samples.len() < whole, "{} of {whole}", half.samples.len());
+    // Cut inside the stream header: nothing to decode.
+    assert!(matches!(decode_bytes(bytes[..30].to_vec(), Some("flac")), Err(Error::Decode(_))));
+
+    // Damaged frames (CRC mismatch) are skipped, as players do; the rest still decodes.
+    let mut damaged = bytes.clone();
+    for i in (bytes.len() / 3..bytes.len() * 2 / 3).step_by(997) {
+        damaged[i] ^= 0x5A;
+    }
+    match decode_bytes(damaged, Some("flac")) {
+        Ok(audio) => assert!(audio.samples.len() <= whole && audio.samples.iter().all(|s| s.is_finite())),
+        Err(e) => assert!(matches!(e, Error::Decode(_)), "{e}"),
+    }
+}
+
+#[test]
+fn missing_files_are_io_errors_naming_the_path() {
+    let err = decode_file(std::path::Path::new("/nonexistent/clip.wav")).unwrap_err();
+    assert!(matches!(err, Error::Io { .. }) && err.to_string().contains("/nonexistent/clip.wav"), "{err}");
+}
