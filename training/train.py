@@ -273,6 +273,54 @@ def uncertain_threshold(probs: np.ndarray, labels: np.ndarray, target: float) ->
             "accuracy_below": float(correct[~above].mean()) if (~above).any() else None}
 
 
+def scores(confusion: np.ndarray) -> dict:
+    support = confusion.sum(axis=1)
+    recall = np.diag(confusion) / np.maximum(support, 1)
+    return {
+        "unweighted_accuracy": float(recall[support > 0].mean()),
+        "weighted_accuracy": float(np.trace(confusion) / confusion.sum()),
+        "recall": [float(r) for r in recall],
+        "support": [int(s) for s in support],
+        "confusion": confusion.astype(int).tolist(),
+    }
+
+
+def plot_confusion(confusion: np.ndarray, labels: list[str], title: str, path: Path) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    norm = confusion / np.maximum(confusion.sum(axis=1, keepdims=True), 1)
+    fig, ax = plt.subplots(figsize=(5, 4.4), dpi=120)
+    ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
+    for i in range(len(labels)):
+        for j in range(len(labels)):
+            ax.text(j, i, f"{confusion[i, j]}\n{100 * norm[i, j]:.0f}%", ha="center", va="center",
+                    color="white" if norm[i, j] > 0.5 else "black", fontsize=8)
+    ax.set_xticks(range(len(labels)), labels)
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def export_onnx(model, meta, path: Path) -> None:
+    import onnx
+    import onnxruntime as ort
+    x = torch.randn(*meta["input"]["shape"])
+    torch.onnx.export(model, (x,), str(path), dynamo=True, external_data=False,
+                      input_names=[meta["input"]["name"]], output_names=["logits"])
+    onnx.checker.check_model(onnx.load(str(path)))
+    session = ort.InferenceSession(str(path))
+    got = session.run(None, {session.get_inputs()[0].name: x.numpy()})[0]
+    with torch.no_grad():
+        want = model(x).numpy()
+    assert np.allclose(got, want, atol=1e-4), f"ONNX differs from PyTorch by {np.abs(got - want).max()}"
+    meta["input"]["name"] = session.get_inputs()[0].name
+
+
 def export_fold(model, meta, mean, std, fold: int, test: list[dict]) -> None:
     """Keep each fold's model and its test list so the Rust CLI can re-score the held-out
     actors (training/evaluate_cli.py): the card's numbers then describe what users run."""
