@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::audio::{check_finite, resample, validate_sample_rate};
+use crate::audio::{check_samples, resample, validate_sample_rate};
 use crate::features::MfccExtractor;
 use crate::model::EmotionModel;
 use crate::stream::{argmax, rms_db, VoiceGate};
@@ -59,7 +59,7 @@ pub fn classify_clip(
     if samples.is_empty() {
         return Err(Error::EmptyAudio);
     }
-    check_finite(samples)?;
+    check_samples(samples)?;
     if samples.iter().all(|&s| s == 0.0) {
         return Err(Error::Silence);
     }

@@ -18,6 +18,9 @@ pub enum Error {
     /// A NaN or infinite sample; the audio source is broken.
     #[error("sample {index} is not a finite number ({value})")]
     NonFiniteSample { index: usize, value: f32 },
+    /// A sample far outside float audio's ±1 (see `audio::MAX_SAMPLE_MAGNITUDE`).
+    #[error("sample {index} is {value}: float audio must lie within ±1000 (nominally ±1); scale integer PCM to -1..1 first")]
+    SampleOutOfRange { index: usize, value: f32 },
     /// A file or byte buffer that is not decodable audio (truncated, corrupt, unsupported).
     #[error("cannot decode audio: {0}")]
     Decode(String),

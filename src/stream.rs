@@ -10,7 +10,7 @@ use std::collections::VecDeque;
 
 use serde::Serialize;
 
-use crate::audio::{check_finite, StreamResampler};
+use crate::audio::{check_samples, StreamResampler};
 use crate::features::StreamingMfcc;
 use crate::model::EmotionModel;
 use crate::{Error, Result};
@@ -212,7 +212,7 @@ impl EmotionStream {
         if let Some(reason) = &self.failed {
             return Err(Error::Model(format!("the stream stopped after an earlier error ({reason}); call reset()")));
         }
-        check_finite(samples)?;
+        check_samples(samples)?;
         let mut resampled = std::mem::take(&mut self.resampled);
         resampled.clear();
         self.resampler.process(samples, &mut resampled)?;

@@ -17,6 +17,9 @@ fn empty_silent_and_non_finite_audio_are_errors() {
     assert!(matches!(classify(&[0.0; 16_000], 16_000.0), Err(Error::Silence)));
     assert!(matches!(classify(&[0.1, f32::NAN], 16_000.0), Err(Error::NonFiniteSample { index: 1, .. })));
     assert!(matches!(classify(&[f32::NEG_INFINITY], 16_000.0), Err(Error::NonFiniteSample { index: 0, .. })));
+    // Unscaled 16-bit integers, or values that would overflow the spectrum.
+    assert!(matches!(classify(&[0.1, 0.2, 32_767.0], 16_000.0), Err(Error::SampleOutOfRange { index: 2, .. })));
+    assert!(matches!(classify(&[1e19; 16_000], 16_000.0), Err(Error::SampleOutOfRange { index: 0, .. })));
 }
 
 #[test]

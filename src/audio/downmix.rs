@@ -41,11 +41,17 @@ pub fn downmix(interleaved: &[f32], channels: usize) -> Result<Vec<f32>> {
     Ok(interleaved.chunks_exact(channels).map(|frame| frame.iter().sum::<f32>() * scale).collect())
 }
 
-/// Fails on the first NaN or infinite sample: such input means a broken source, and one
-/// NaN would silently poison every later MFCC frame.
-pub fn check_finite(samples: &[f32]) -> Result<()> {
-    match samples.iter().position(|s| !s.is_finite()) {
-        Some(index) => Err(Error::NonFiniteSample { index, value: samples[index] }),
+/// Float audio is nominally within ±1. Clipping and hot signals far beyond that still
+/// classify; past this bound the input is not float PCM (often unscaled 16-bit integers),
+/// and near f32's range the spectrum overflows, so it is refused instead of mis-read.
+pub const MAX_SAMPLE_MAGNITUDE: f32 = 1000.0;
+
+/// Fails on the first NaN, infinite or out-of-range sample: such input means a broken
+/// source, and one NaN would silently poison every later MFCC frame.
+pub fn check_samples(samples: &[f32]) -> Result<()> {
+    match samples.iter().position(|s| !(s.abs() <= MAX_SAMPLE_MAGNITUDE)) {
+        Some(index) if !samples[index].is_finite() => Err(Error::NonFiniteSample { index, value: samples[index] }),
+        Some(index) => Err(Error::SampleOutOfRange { index, value: samples[index] }),
         None => Ok(()),
     }
 }
@@ -67,8 +73,9 @@ mod tests {
     fn bad_layouts_and_samples_are_errors() {
         assert!(matches!(downmix(&[1.0], 0), Err(Error::InvalidChannels(_))));
         assert!(matches!(downmix(&[1.0, 2.0, 3.0], 2), Err(Error::InvalidChannels(_))));
-        assert!(check_finite(&[0.0, 1.0, -1.0]).is_ok());
-        assert!(matches!(check_finite(&[0.0, f32::NAN]), Err(Error::NonFiniteSample { index: 1, .. })));
-        assert!(matches!(check_finite(&[f32::INFINITY]), Err(Error::NonFiniteSample { index: 0, .. })));
+        assert!(check_samples(&[0.0, 1.0, -1.0, 1.5, -MAX_SAMPLE_MAGNITUDE]).is_ok());
+        assert!(matches!(check_samples(&[0.0, f32::NAN]), Err(Error::NonFiniteSample { index: 1, .. })));
+        assert!(matches!(check_samples(&[f32::INFINITY]), Err(Error::NonFiniteSample { index: 0, .. })));
+        assert!(matches!(check_samples(&[0.0, 0.0, 32767.0]), Err(Error::SampleOutOfRange { index: 2, .. })));
     }
 }

@@ -10,7 +10,7 @@ mod resample;
 
 #[cfg(feature = "decode")]
 pub use decode::{decode_bytes, decode_file};
-pub use downmix::{check_finite, downmix, DecodedAudio};
+pub use downmix::{check_samples, downmix, DecodedAudio, MAX_SAMPLE_MAGNITUDE};
 pub use resample::{resample, StreamResampler};
 
 use crate::{Error, Result};
