@@ -48,6 +48,13 @@ else
   cargo install wasm-bindgen-cli --version "$bindgen_version" --force
 fi
 
+step "cargo-deny (licence, ban and source checks of the dependency tree)"
+if have cargo-deny && [ "$(cargo deny --version | awk '{print $2}')" = "0.20.2" ]; then
+  echo "cargo-deny 0.20.2 present"
+else
+  cargo install --locked cargo-deny --version 0.20.2
+fi
+
 if [ "$want_browser" = 1 ]; then
   step "Chromium and ChromeDriver (Debian packages; nothing is downloaded by the test tools)"
   apt_install chromium chromium-driver

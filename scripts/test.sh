@@ -8,6 +8,9 @@ t0=$(date +%s)
 
 bash scripts/setup.sh --browser --python
 
+section "Supply chain: cargo deny check licenses bans sources (advisories need GitHub: not reachable here)"
+cargo deny check licenses bans sources
+
 section "Rust: native tests (cargo test)"
 cargo test
 
