@@ -168,6 +168,14 @@ def main() -> None:
         "wall_time_s": round(time.time() - started, 1),
     }, indent=2) + "\n")
     print(f"wrote {out.relative_to(REPO)}")
+    from plots import plot_confusion
+    png = REPO / "models" / f"confusion-{args.model}.png"
+    try:
+        plot_confusion(np.array(results["clean"]["pooled"]["confusion"]), labels,
+                       f"{args.model}: Rust CLI on held-out actors, 5 actor-grouped folds (pooled)", png)
+        print(f"wrote {png.relative_to(REPO)}")
+    except ImportError as e:  # matplotlib is in requirements-train.txt, not in the CI test venv
+        print(f"confusion matrix not drawn ({e})")
 
 
 if __name__ == "__main__":
