@@ -3,7 +3,7 @@
 // window.benchResult; nothing here asserts anything.
 const params = new URLSearchParams(location.search);
 // Which build to measure (a path on this origin); the page's own by default.
-const { default: init, Classifier } = await import(params.get("pkg") ?? "../www/pkg/speech_emotion.js");
+const { default: init, Classifier, Mfcc, Model } = await import(params.get("pkg") ?? "../www/pkg/speech_emotion.js");
 const RATE = 48000; // a typical device rate: every update includes resampling
 const HOP = RATE / 4; // the stream's 250 ms hop
 const UPDATES = Number(params.get("updates") ?? 1000);
@@ -25,6 +25,99 @@ function signal(samples, offset) {
 
 function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+}
+
+function summary(times) {
+  const s = [...times].sort((a, b) => a - b);
+  return { n: s.length, p50: percentile(s, 0.5), p95: percentile(s, 0.95), max: s.at(-1), mean: s.reduce((a, b) => a + b, 0) / s.length };
+}
+
+/** MFCC alone (one hop of 16 kHz audio → its new frames) and the model alone (one window). */
+function stages() {
+  const mfcc = new Mfcc();
+  const model = new Model();
+  const hop16k = Array.from({ length: 64 }, (_, k) => signal(4000, k * 4000));
+  for (const c of hop16k.slice(0, 16)) mfcc.push(c); // fill the stream as a running one would be
+  const mfccTimes = [];
+  for (let u = 0; u < UPDATES; u++) {
+    const start = performance.now();
+    mfcc.push(hop16k[u % hop16k.length]);
+    mfccTimes.push(performance.now() - start);
+  }
+  const window = new Float32Array(model.inputLength).map((_, i) => Math.sin(i * 0.37) * 20);
+  const modelTimes = [];
+  for (let u = 0; u < UPDATES; u++) {
+    const start = performance.now();
+    model.predict(window);
+    modelTimes.push(performance.now() - start);
+  }
+  mfcc.free();
+  model.free();
+  return { mfcc_ms: summary(mfccTimes), model_ms: summary(modelTimes), window };
+}
+
+/** onnxruntime-web (wasm backend, one thread: no cross-origin isolation on a static page)
+ * on the same ONNX file, timed exactly like our model alone. */
+async function onnxruntime(window) {
+  const t0 = performance.now();
+  const ort = await import("./node_modules/onnxruntime-web/dist/ort.wasm.min.mjs");
+  ort.env.wasm.numThreads = 1;
+  ort.env.wasm.wasmPaths = new URL("./node_modules/onnxruntime-web/dist/", location.href).href;
+  const bytes = new Uint8Array(await (await fetch("../models/emotion4.onnx")).arrayBuffer());
+  const session = await ort.InferenceSession.create(bytes, { executionProviders: ["wasm"], graphOptimizationLevel: "all" });
+  const tReady = performance.now();
+  const input = new ort.Tensor("float32", window, [1, window.length / 40, 40]);
+  const feeds = { [session.inputNames[0]]: input };
+  await session.run(feeds);
+  const times = [];
+  for (let u = 0; u < UPDATES; u++) {
+    const start = performance.now();
+    await session.run(feeds);
+    times.push(performance.now() - start);
+  }
+  return { version: ort.env.versions?.web ?? null, startup_ms: tReady - t0, model_ms: summary(times) };
+}
+
+/** MFCC of the same clips by ours and by Meyda, against librosa's frames (the golden file):
+ * time for a 3 s window and relative RMS distance ‖x − librosa‖ / ‖librosa‖. */
+async function mfccComparison() {
+  const golden = await (await fetch("../tests/golden/mfcc_golden.json")).json();
+  const { n_fft: nFft, hop_length: hop, n_mels: nMels, n_mfcc: nMfcc, sample_rate: rate } = golden.features;
+  const rows = [];
+  for (const c of golden.cases.filter((c) => c.clip)) {
+    const samples = new Float32Array(await (await fetch(`.cache/${c.clip.replaceAll("/", "_")}.f32`)).arrayBuffer());
+    const reference = c.mfcc;
+    const frames = reference.length;
+    const ours = new Mfcc();
+    const t0 = performance.now();
+    const flat = ours.push(samples);
+    const tOurs = performance.now() - t0;
+    ours.free();
+    // Meyda frames the centre-padded signal like librosa (center=True, zero padding).
+    const padded = new Float32Array(samples.length + nFft);
+    padded.set(samples, nFft / 2);
+    Object.assign(Meyda, { bufferSize: nFft, sampleRate: rate, melBands: nMels, numberOfMFCCCoefficients: nMfcc, windowingFunction: "hanning" });
+    const t1 = performance.now();
+    const meyda = [];
+    for (let t = 0; t < frames && t * hop + nFft <= padded.length; t++) meyda.push(Meyda.extract("mfcc", padded.subarray(t * hop, t * hop + nFft)));
+    const tMeyda = performance.now() - t1;
+    const distance = (get, n) => {
+      let err = 0, norm = 0;
+      for (let t = 0; t < n; t++) for (let k = 0; k < nMfcc; k++) {
+        err += (get(t, k) - reference[t][k]) ** 2;
+        norm += reference[t][k] ** 2;
+      }
+      return Math.sqrt(err / norm);
+    };
+    const oursFrames = Math.min(frames - 2, flat.length / nMfcc); // librosa's last frames see end padding
+    const perWindow = 300 / frames;
+    rows.push({
+      clip: c.clip, frames,
+      ours: { ms_per_3s: tOurs * perWindow, rel_rms_distance: distance((t, k) => flat[t * nMfcc + k], oursFrames) },
+      meyda: { ms_per_3s: tMeyda * perWindow, rel_rms_distance: distance((t, k) => meyda[t][k], meyda.length) },
+    });
+  }
+  return rows;
 }
 
 async function run() {
@@ -50,6 +143,9 @@ async function run() {
     if (p) states[p.state]++;
   }
   times.sort((a, b) => a - b);
+  const stage = stages();
+  const ort = params.get("ort") === "1" ? await onnxruntime(stage.window) : null;
+  const mfccVsMeyda = params.get("meyda") === "1" ? await mfccComparison() : null;
 
   // Memory over a long stream, pushed as fast as possible.
   const memory = [];
@@ -69,6 +165,10 @@ async function run() {
     startup_ms: { wasm_instantiated: tInit - t0, model_ready: tModel - t0, first_prediction: tFirst - t0 },
     update_ms: { n: times.length, p50: percentile(times, 0.5), p95: percentile(times, 0.95), max: times.at(-1),
                  mean: times.reduce((a, b) => a + b, 0) / times.length },
+    stages: { mfcc_ms: stage.mfcc_ms, model_ms: stage.model_ms },
+    onnxruntime_web: ort,
+    model_time_ratio: ort ? stage.model_ms.p50 / ort.model_ms.p50 : null,
+    mfcc_vs_meyda: mfccVsMeyda,
     states,
     long_run: { hours: HOURS, seconds: longSeconds, realtime_factor: (3600 * HOURS) / longSeconds, memory },
     user_agent: navigator.userAgent,

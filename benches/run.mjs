@@ -1,13 +1,16 @@
 // Benchmarks: measured, never asserted. Prints a Markdown table and writes
-// benches/results.json.   node benches/run.mjs [--updates N] [--hours H]
-// Needs the wasm package (scripts/build-wasm.sh) and the release CLI (cargo build --release).
+// benches/results.json.
+//   node benches/run.mjs [--updates N] [--hours H] [--no-cli]
+// Needs both wasm builds (scripts/build-wasm.sh), the release CLI (cargo build --release)
+// and the comparison packages in benches/node_modules (npm ci --prefix benches);
+// scripts/bench.sh does all of that first.
 import { execFileSync } from "node:child_process";
-import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { cpus } from "node:os";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { cpus, totalmem } from "node:os";
 import { join, relative } from "node:path";
 import { gzipSync } from "node:zlib";
 import { serve } from "../scripts/serve.mjs";
-import { ROOT, RAVDESS, launchBrowser } from "../tests/e2e/helpers.mjs";
+import { ROOT, RAVDESS, launchBrowser, tempDir } from "../tests/e2e/helpers.mjs";
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -15,7 +18,6 @@ const arg = (name, fallback) => {
 };
 const updates = Number(arg("updates", 1000));
 const hours = Number(arg("hours", 1));
-const pkg = arg("pkg", null); // e.g. /target/pkg-scalar/speech_emotion.js: another build
 const skipCli = process.argv.includes("--no-cli");
 
 function files(dir) {
@@ -24,37 +26,101 @@ function files(dir) {
   );
 }
 
+const sizeOf = (path) => {
+  const body = readFileSync(path);
+  return { raw: body.length, gzip: gzipSync(body, { level: 9 }).length };
+};
+const sum = (rows) => rows.reduce((t, r) => ({ raw: t.raw + r.raw, gzip: t.gzip + r.gzip }), { raw: 0, gzip: 0 });
+
+/** What a browser with wasm SIMD downloads for the page: everything under www/ except the
+ * scalar build, type declarations and the optional extra models (fetched only when chosen). */
 function transferSizes() {
-  // What the page downloads: everything under www/ except type declarations.
-  const rows = files(join(ROOT, "www"))
-    .filter((f) => !f.endsWith(".d.ts") && !f.endsWith(".gitignore"))
-    .map((f) => {
-      const body = readFileSync(f);
-      return { file: relative(join(ROOT, "www"), f), raw: body.length, gzip: gzipSync(body, { level: 9 }).length };
-    })
+  const www = join(ROOT, "www");
+  const rows = files(www)
+    .map((f) => relative(www, f))
+    .filter((f) => !f.endsWith(".d.ts") && !f.startsWith("pkg-scalar/") && !/^models\/.*\.(onnx|json)$/.test(f) || f === "models/index.json")
+    .map((file) => ({ file, ...sizeOf(join(www, file)) }))
     .sort((a, b) => b.gzip - a.gzip);
-  const total = rows.reduce((t, r) => ({ raw: t.raw + r.raw, gzip: t.gzip + r.gzip }), { raw: 0, gzip: 0 });
-  return { files: rows, total };
+  return { files: rows, total: sum(rows) };
 }
 
-async function browserBench() {
+/** The golden clips as raw float32 for the MFCC comparison page (it cannot read ../shared). */
+function prepareClips() {
+  const golden = JSON.parse(readFileSync(join(ROOT, "tests/golden/mfcc_golden.json"), "utf8"));
+  const cache = join(ROOT, "benches/.cache");
+  mkdirSync(cache, { recursive: true });
+  for (const c of golden.cases.filter((c) => c.clip)) {
+    const out = join(cache, `${c.clip.replaceAll("/", "_")}.f32`);
+    if (!existsSync(out)) execFileSync("sox", [join(RAVDESS, c.clip), "-t", "f32", "-c", "1", out]);
+  }
+}
+
+async function withServer(fn) {
   const server = await serve(ROOT, 0);
-  const browser = await launchBrowser(["--enable-precise-memory-info"]);
   try {
-    const page = await browser.newPage();
-    const url = `http://127.0.0.1:${server.address().port}/benches/bench.html?updates=${updates}&hours=${hours}${pkg ? `&pkg=${encodeURIComponent(pkg)}` : ""}`;
-    const tNav = Date.now();
-    await page.goto(url);
-    await page.waitForFunction(() => window.benchResult, null, { timeout: 60 * 60_000, polling: 1000 });
-    const result = await page.evaluate(() => window.benchResult);
-    if (result.error) throw new Error(result.error);
-    result.wall_s = (Date.now() - tNav) / 1000;
-    result.chromium = browser.version();
-    return result;
+    return await fn(`http://127.0.0.1:${server.address().port}`);
   } finally {
-    await browser.close();
     server.close();
   }
+}
+
+/** benches/bench.html in a fresh headless Chromium. */
+function benchPage(query) {
+  return withServer(async (origin) => {
+    const browser = await launchBrowser(["--enable-precise-memory-info"]);
+    try {
+      const page = await browser.newPage();
+      const requests = [];
+      page.on("requestfinished", (r) => requests.push(new URL(r.url()).pathname));
+      const tNav = Date.now();
+      await page.goto(`${origin}/benches/bench.html?${new URLSearchParams({ updates, ...query })}`);
+      await page.waitForFunction(() => window.benchResult, null, { timeout: 60 * 60_000, polling: 1000 });
+      const result = await page.evaluate(() => window.benchResult);
+      if (result.error) throw new Error(result.error);
+      result.wall_s = (Date.now() - tNav) / 1000;
+      result.chromium = browser.version();
+      result.requests = requests;
+      return result;
+    } finally {
+      await browser.close();
+    }
+  });
+}
+
+/** The real page with a fake microphone: load → model ready → Start → first bars, first in
+ * a fresh profile (cold), then reloaded in the same profile (warm: HTTP and service-worker
+ * caches). */
+function startup() {
+  const wav = join(tempDir(), "speech.wav");
+  execFileSync("sox", [join(RAVDESS, "Actor_03/03-01-03-02-02-02-03.flac"), "-r", "48000", wav]);
+  return withServer(async (origin) => {
+    const browser = await launchBrowser([
+      "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream", `--use-file-for-fake-audio-capture=${wav}`,
+    ]);
+    try {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      const measure = async (load) => {
+        const t0 = Date.now();
+        await load();
+        await page.waitForFunction(() => !document.getElementById("start").disabled, null, { timeout: 60_000 });
+        const ready = Date.now() - t0;
+        const tClick = Date.now();
+        await page.click("#start");
+        // The first prediction is drawn in the same task that adds it to the timeline.
+        await page.waitForFunction(() => (window.speechEmotionTimeline?.entries.length ?? 0) >= 1, null, { timeout: 60_000, polling: 5 });
+        const firstBars = Date.now() - tClick;
+        await page.click("#stop");
+        return { page_load_to_model_ready_ms: ready, click_to_first_bars_ms: firstBars };
+      };
+      const cold = await measure(() => page.goto(origin + "/www/"));
+      await page.evaluate(() => navigator.serviceWorker.ready);
+      const warm = await measure(() => page.reload());
+      return { cold, warm };
+    } finally {
+      await browser.close();
+    }
+  });
 }
 
 function cliThroughput() {
@@ -69,32 +135,61 @@ function cliThroughput() {
   return { clips: manifest.length - 1, audio_s: audioSeconds, wall_s: seconds, realtime_factor: audioSeconds / seconds };
 }
 
-const fmt = (x, digits = 2) => (x === null || x === undefined ? "–" : Number(x).toFixed(digits));
-const mb = (bytes) => `${(bytes / 1e6).toFixed(2)} MB`;
-
+prepareClips();
 const sizes = transferSizes();
-const browser = await browserBench();
+console.error("SIMD build: updates, stages, onnxruntime-web, Meyda, long run…");
+const simd = await benchPage({ hours, ort: 1, meyda: 1 });
+console.error("scalar build: updates and stages…");
+const scalar = await benchPage({ hours: 0, pkg: "/www/pkg-scalar/speech_emotion.js" });
+console.error("page start-up, cold and warm…");
+const start = await startup();
 const cli = skipCli ? null : cliThroughput();
-const mem = browser.long_run.memory;
+
+const ortFiles = [...new Set(simd.requests.filter((p) => p.includes("/onnxruntime-web/") || p.endsWith(".onnx")))];
+const ortTransfer = sum(ortFiles.map((p) => sizeOf(join(ROOT, p))));
+const mem = simd.long_run.memory;
 const first = mem.find((m) => m.minute === 1);
 const last = mem.at(-1);
 const results = {
-  machine: { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version, chromium: browser.chromium },
+  machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memory_gib: Math.round(totalmem() / 2 ** 30), node: process.version, chromium: simd.chromium },
   transfer: sizes,
-  browser,
+  simd,
+  scalar,
+  startup: start,
+  onnxruntime_web_transfer: { files: ortFiles, ...ortTransfer },
   cli,
-  memory_growth_bytes: { wasm: last.wasm_bytes - first.wasm_bytes, js_heap: last.js_heap_bytes - first.js_heap_bytes },
+  memory_growth_bytes: first ? { wasm: last.wasm_bytes - first.wasm_bytes, js_heap: last.js_heap_bytes - first.js_heap_bytes } : null,
 };
 writeFileSync(join(ROOT, "benches/results.json"), JSON.stringify(results, null, 2) + "\n");
 
-console.log(`\nMachine: ${results.machine.cpus} × ${results.machine.cpu}; Chromium ${browser.chromium} headless; Node ${process.version}\n`);
-console.log("| measure | value |\n|---|---|");
-console.log(`| per update (250 ms of 48 kHz audio → resample + MFCC + model over 3 s), p50 | ${fmt(browser.update_ms.p50)} ms |`);
-console.log(`| per update, p95 (n = ${browser.update_ms.n}) | ${fmt(browser.update_ms.p95)} ms |`);
-console.log(`| start-up: wasm instantiated / model ready / first prediction | ${fmt(browser.startup_ms.wasm_instantiated, 0)} / ${fmt(browser.startup_ms.model_ready, 0)} / ${fmt(browser.startup_ms.first_prediction, 0)} ms |`);
-console.log(`| page transfer, total (raw / gzip) | ${mb(sizes.total.raw)} / ${mb(sizes.total.gzip)} |`);
-for (const f of sizes.files.slice(0, 3)) console.log(`| … ${f.file} (raw / gzip) | ${mb(f.raw)} / ${mb(f.gzip)} |`);
-console.log(`| ${hours} h stream: wall time, × real time | ${fmt(browser.long_run.seconds, 0)} s, ${fmt(browser.long_run.realtime_factor, 0)}× |`);
-console.log(`| memory growth minute 1 → ${last.minute}: wasm / JS heap | ${results.memory_growth_bytes.wasm} / ${results.memory_growth_bytes.js_heap} bytes |`);
-if (cli) console.log(`| native CLI over ${cli.clips} RAVDESS clips (${fmt(cli.audio_s / 60, 0)} min of audio) | ${fmt(cli.wall_s, 1)} s, ${fmt(cli.realtime_factor, 0)}× real time |`);
+const fmt = (x, digits = 2) => (x === null || x === undefined ? "–" : Number(x).toFixed(digits));
+const mb = (bytes) => `${(bytes / 1e6).toFixed(2)} MB`;
+const ms = (s) => `${fmt(s.p50)} / ${fmt(s.p95)} ms`;
+const ort = simd.onnxruntime_web;
+const row = (...cells) => console.log(`| ${cells.join(" | ")} |`);
+
+console.log(`\nMachine: ${results.machine.cpus} × ${results.machine.cpu}, ${results.machine.memory_gib} GiB; Chromium ${simd.chromium} headless; Node ${process.version}\n`);
+row("measure (p50 / p95 over " + updates + " updates where timed)", "value", "target");
+row("---", "---", "---");
+row("per update, SIMD build: 250 ms of 48 kHz audio → resample + MFCC + model (3 s window)", ms(simd.update_ms), "≤ 5 ms p50");
+row("… MFCC alone (one hop of 16 kHz audio) / model alone (one window), SIMD", `${ms(simd.stages.mfcc_ms)}; ${ms(simd.stages.model_ms)}`, "");
+row("per update, scalar build", ms(scalar.update_ms), "");
+row("… MFCC alone / model alone, scalar", `${ms(scalar.stages.mfcc_ms)}; ${ms(scalar.stages.model_ms)}`, "");
+if (ort) {
+  row(`onnxruntime-web ${ort.version ?? ""} (wasm, 1 thread), same ONNX, model alone`, ms(ort.model_ms), "");
+  row("our model time / onnxruntime-web model time (p50, same run)", fmt(simd.model_time_ratio), "≤ 0.8");
+  row("onnxruntime-web transfer for the model (runtime + model, raw / gzip)", `${mb(ortTransfer.raw)} / ${mb(ortTransfer.gzip)}`, "");
+}
+for (const m of simd.mfcc_vs_meyda ?? []) {
+  row(`MFCC of ${m.clip}: ms per 3 s, ours vs Meyda ${"5.6.3"}`, `${fmt(m.ours.ms_per_3s)} vs ${fmt(m.meyda.ms_per_3s)} ms`, "");
+  row("… relative RMS distance to librosa, ours vs Meyda", `${m.ours.rel_rms_distance.toExponential(1)} vs ${fmt(m.meyda.rel_rms_distance)}`, "");
+}
+row("start-up (bench page): wasm instantiated / model ready / first prediction", `${fmt(simd.startup_ms.wasm_instantiated, 0)} / ${fmt(simd.startup_ms.model_ready, 0)} / ${fmt(simd.startup_ms.first_prediction, 0)} ms`, "");
+row("page, cold: load → model ready; click Start → first bars", `${start.cold.page_load_to_model_ready_ms} ms; ${start.cold.click_to_first_bars_ms} ms`, "≤ 700 ms to first bars");
+row("page, warm (cached): load → model ready; click Start → first bars", `${start.warm.page_load_to_model_ready_ms} ms; ${start.warm.click_to_first_bars_ms} ms`, "≤ 700 ms");
+row("page transfer, total (raw / gzip)", `${mb(sizes.total.raw)} / ${mb(sizes.total.gzip)}`, "≤ 2.5 MB gzip");
+for (const f of sizes.files.slice(0, 3)) row(`… ${f.file} (raw / gzip)`, `${mb(f.raw)} / ${mb(f.gzip)}`, "");
+row(`${hours} h stream: wall time, × real time`, `${fmt(simd.long_run.seconds, 0)} s, ${fmt(simd.long_run.realtime_factor, 0)}×`, "");
+if (results.memory_growth_bytes) row(`memory growth minute 1 → ${last.minute}: wasm / JS heap`, `${results.memory_growth_bytes.wasm} / ${results.memory_growth_bytes.js_heap} bytes`, "≤ 1 MB");
+if (cli) row(`native CLI over ${cli.clips} RAVDESS clips (${fmt(cli.audio_s / 60, 0)} min of audio), 2 cores`, `${fmt(cli.wall_s, 1)} s, ${fmt(cli.realtime_factor, 0)}× real time`, "≥ 1000×");
 console.log(`\nwritten to benches/results.json`);

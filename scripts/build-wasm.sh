@@ -7,11 +7,16 @@ export PATH="$HOME/.cargo/bin:$PATH"
 # Size over speed for the download: opt-level "s" and no symbol names take the module from
 # 17.3 MB (4.1 MB gzip) to 9.6 MB (2.5 MB gzip) at about the same per-update time
 # (benches/run.mjs). The native CLI keeps the O3 release profile.
-CARGO_PROFILE_RELEASE_OPT_LEVEL=s CARGO_PROFILE_RELEASE_STRIP=true \
-RUSTFLAGS="-C target-feature=+simd128" \
-  wasm-pack build --target web --release --out-dir www/pkg --out-name speech_emotion --no-pack \
-  . --no-default-features
-ls -l www/pkg/*.wasm
+export CARGO_PROFILE_RELEASE_OPT_LEVEL=s CARGO_PROFILE_RELEASE_STRIP=true
+build() { # OUT_DIR TARGET_DIR RUSTFLAGS
+  CARGO_TARGET_DIR="$2" RUSTFLAGS="$3" \
+    wasm-pack build --target web --release --out-dir "$1" --out-name speech_emotion --no-pack . --no-default-features
+}
+# Two builds: SIMD for browsers with wasm SIMD (all current ones), scalar for the rest;
+# www/wasm-build.js picks one at run time. Separate target dirs keep both cached.
+build www/pkg target "-C target-feature=+simd128"
+build www/pkg-scalar target/wasm-scalar ""
+ls -l www/pkg/*.wasm www/pkg-scalar/*.wasm
 
 # Models other than the embedded one are offered by the page as files beside it.
 mkdir -p www/models

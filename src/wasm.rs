@@ -5,6 +5,7 @@ use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 use crate::classify::{classify_clip, ClipOptions};
+use crate::features::StreamingMfcc;
 use crate::model::EmotionModel;
 use crate::stream::{EmotionStream, StreamConfig};
 
@@ -121,5 +122,61 @@ impl Classifier {
         let result =
             classify_clip(self.stream.model_mut(), samples, sample_rate, &ClipOptions::default()).map_err(js_err)?;
         to_js(&result)
+    }
+}
+
+/// The stages on their own, for embedders that bring their own features or want only the
+/// features, and for the benchmarks that time each stage.
+///
+/// MFCC with the embedded model's parameters, streamed: 16 kHz samples in, every frame that
+/// became complete out (row-major, `nMfcc` values per frame).
+#[wasm_bindgen]
+pub struct Mfcc {
+    inner: StreamingMfcc,
+}
+
+#[wasm_bindgen]
+impl Mfcc {
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> Result<Mfcc, JsError> {
+        let meta = crate::model::ModelMetadata::from_json(crate::model::EMBEDDED_METADATA).map_err(js_err)?;
+        Ok(Mfcc { inner: StreamingMfcc::new(&meta.features).map_err(js_err)? })
+    }
+
+    #[wasm_bindgen(getter, js_name = nMfcc)]
+    pub fn n_mfcc(&self) -> usize {
+        self.inner.n_mfcc()
+    }
+
+    pub fn push(&mut self, samples: &[f32]) -> Result<Vec<f32>, JsError> {
+        crate::audio::check_samples(samples).map_err(js_err)?;
+        let mut frames = Vec::new();
+        self.inner.push(samples, |frame| frames.extend_from_slice(frame));
+        Ok(frames)
+    }
+}
+
+/// The embedded model alone: class probabilities for one window of raw MFCC frames
+/// (`inputLength` values, frames × coefficients, row-major).
+#[wasm_bindgen]
+pub struct Model {
+    inner: EmotionModel,
+}
+
+#[wasm_bindgen]
+impl Model {
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> Result<Model, JsError> {
+        Ok(Model { inner: EmotionModel::embedded().map_err(js_err)? })
+    }
+
+    #[wasm_bindgen(getter, js_name = inputLength)]
+    pub fn input_length(&self) -> usize {
+        let meta = self.inner.metadata();
+        meta.window_frames * meta.features.n_mfcc
+    }
+
+    pub fn predict(&mut self, window: &[f32]) -> Result<Vec<f32>, JsError> {
+        self.inner.predict(window).map_err(js_err)
     }
 }

@@ -97,3 +97,18 @@ fn classify_clip_returns_a_timeline() {
     assert!(segments.length() >= 3, "5 s with a 1 s segment hop");
     assert!((get(&result, "duration_s").as_f64().unwrap() - 5.0).abs() < 1e-3);
 }
+
+#[wasm_bindgen_test]
+fn stages_run_on_their_own_and_agree_with_the_classifier() {
+    let mut mfcc = ok(speech_emotion::wasm::Mfcc::new());
+    let n = mfcc.n_mfcc();
+    let frames = ok(mfcc.push(&tone(16_000.0, 3.5)));
+    assert_eq!(frames.len() % n, 0);
+    let mut model = ok(speech_emotion::wasm::Model::new());
+    let window = &frames[..model.input_length()];
+    let p = ok(model.predict(window));
+    assert_eq!(p.len(), 4);
+    assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-4);
+    assert!(model.predict(&window[1..]).is_err(), "a window of the wrong size is an error");
+    assert!(mfcc.push(&[f32::NAN]).is_err());
+}

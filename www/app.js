@@ -31,7 +31,10 @@ const setStatus = (text) => ($("status").textContent = text);
 // ---- worker -------------------------------------------------------------------------
 
 function startWorker() {
-  worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
+  const url = new URL("./worker.js", import.meta.url);
+  const forced = new URLSearchParams(location.search).get("wasm"); // "simd" | "scalar", for tests
+  if (forced) url.searchParams.set("wasm", forced);
+  worker = new Worker(url, { type: "module" });
   worker.onmessage = ({ data }) => {
     if (data.type === "ready") return onModelReady(data.info, data.custom);
     if (data.type === "prediction") return onPrediction(data.prediction);
@@ -74,7 +77,9 @@ function request(message, transfer = []) {
 
 function onModelReady(modelInfo, custom) {
   info = modelInfo;
-  $("model-name").textContent = `${info.name}${custom ? " (your own)" : ""}: ${info.labels.join(", ")}`;
+  $("model-name").textContent = `${info.name}${custom ? " (your own)" : ""}: ${info.labels.join(", ")} · `
+    + (info.build === "pkg" ? "wasm SIMD" : "wasm without SIMD");
+  $("model-name").dataset.build = info.build;
   timeline.setLabels(info.labels);
   renderBars($("live-bars"), info.labels, null, null);
   $("start").disabled = false;

@@ -1,11 +1,15 @@
 // Offline support: the page, its scripts, the wasm and the models are cached on the first
 // visit and served from the cache afterwards, refreshed in the background when online.
 // Only same-origin GET requests are handled; nothing is ever sent anywhere.
-const CACHE = "speech-emotion-v1";
+const CACHE = "speech-emotion-v2";
 const SHELL = [
   "./", "index.html", "app.js", "bars.js", "live.js", "timeline.js", "worker.js", "capture-worklet.js",
-  "style.css", "favicon.svg", "manifest.webmanifest", "pkg/speech_emotion.js", "pkg/speech_emotion_bg.wasm",
+  "style.css", "favicon.svg", "manifest.webmanifest", "wasm-build.js",
 ];
+importScripts("wasm-build.js");
+// Only the build this browser runs is cached: the other would double the download.
+const build = self.speechEmotionWasm.dir(null);
+SHELL.push(`${build}/speech_emotion.js`, `${build}/speech_emotion_bg.wasm`);
 
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(SHELL)).then(() => self.skipWaiting()));

@@ -7,7 +7,11 @@
 //      {id, type: "classify", samples, sampleRate}             a whole decoded file
 // Out: {type: "ready", info} | {type: "prediction", prediction}
 //      | {id, type: "result", result} | {id?, type: "error", message, fatal?, during}
-import init, { Classifier } from "./pkg/speech_emotion.js";
+import "./wasm-build.js";
+
+// "?wasm=scalar" (or "simd") on the worker URL overrides feature detection, for tests.
+const build = self.speechEmotionWasm.dir(new URL(import.meta.url).searchParams.get("wasm"));
+let Classifier = null;
 
 let model = null; // {onnx, metadata} of a user model, or null for the built-in one
 let clipClassifier = null;
@@ -18,9 +22,11 @@ const make = (rate) =>
   model ? Classifier.withModel(new Uint8Array(model.onnx), model.metadata, rate) : new Classifier(rate);
 
 const ready = (async () => {
-  await init();
+  const wasm = await import(`./${build}/speech_emotion.js`);
+  await wasm.default();
+  Classifier = wasm.Classifier;
   clipClassifier = make(16000);
-  postMessage({ type: "ready", info: clipClassifier.modelInfo(), custom: false });
+  postMessage({ type: "ready", info: { ...clipClassifier.modelInfo(), build }, custom: false });
 })().catch((e) => {
   startError = `The model could not start: ${e?.message ?? e}. Reload the page to try again.`;
   postMessage({ type: "error", during: "start", message: startError });
@@ -65,7 +71,7 @@ function useModel(data) {
     clipClassifier?.free();
     clipClassifier = candidate;
     stopLive();
-    postMessage({ type: "ready", info: clipClassifier.modelInfo(), custom: next !== null });
+    postMessage({ type: "ready", info: { ...clipClassifier.modelInfo(), build }, custom: next !== null });
   } catch (e) {
     model = previous; // keep the model that worked
     postMessage({ type: "error", during: "model", message: `This model cannot be used: ${e?.message ?? e}` });

@@ -32,6 +32,7 @@ async function openPage(browser, rate = null) {
       constructor(options = {}) {
         super(forcedRate ? { ...options, sampleRate: forcedRate } : options);
         window.__contextRate = this.sampleRate;
+        window.__context = this;
       }
     };
     const getUserMedia = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
@@ -111,6 +112,24 @@ test("a microphone that disappears mid-stream stops listening with a message", a
     // And listening works again when a device is back.
     await page.click("#start");
     await waitForEntries(page, stopped + 4);
+  } finally {
+    await browser.close();
+  }
+});
+
+test("an audio context the browser suspends mid-stream stops listening with a message", async () => {
+  const browser = await launchBrowser(fakeMic);
+  try {
+    const page = await openPage(browser);
+    await page.click("#start");
+    await waitForEntries(page, 4);
+    await page.evaluate(() => window.__context.suspend()); // as on some mobile browsers when audio focus is lost
+    await page.locator("#error").waitFor({ state: "visible", timeout: 10_000 });
+    assert.match(await page.locator("#error").textContent(), /paused audio\. Press Start/);
+    await page.click("#start");
+    const resumed = await entryCount(page);
+    await waitForEntries(page, resumed + 4);
+    assert.equal(await page.evaluate(() => window.__context.state), "running");
   } finally {
     await browser.close();
   }

@@ -61,6 +61,22 @@ test("a chosen file gets the same top label as the native CLI", async () => {
   await page.screenshot({ path: join(ARTIFACTS, "file-result-phone.png"), fullPage: true });
 });
 
+test("browsers without wasm SIMD get the scalar build, with the same answers", async () => {
+  assert.equal(await page.locator("#model-name").getAttribute("data-build"), "pkg", "Chromium has SIMD");
+  const scalar = await browser.newPage();
+  try {
+    await scalar.goto(origin + "/?wasm=scalar");
+    await scalar.waitForFunction(() => document.getElementById("status").textContent.startsWith("Ready"), null, { timeout: 60_000 });
+    assert.equal(await scalar.locator("#model-name").getAttribute("data-build"), "pkg-scalar");
+    const [expected] = cliResults([CLIPS[1]]);
+    await scalar.setInputFiles("#file-input", CLIPS[1]);
+    await scalar.waitForFunction(() => document.getElementById("status").textContent.includes(".flac:"), null, { timeout: 60_000 });
+    assert.equal(await scalar.locator("#result-label").textContent(), expected.label);
+  } finally {
+    await scalar.close();
+  }
+});
+
 test("a dropped 44.1 kHz stereo WAV gets the same top label as the native CLI", async () => {
   // The browser decodes and resamples with Web Audio, the CLI with symphonia and rubato.
   const wav = join(tempDir(), "angry-44k-stereo.wav");

@@ -1,0 +1,55 @@
+//! Model and metadata loading: arbitrary bytes, the shipped model damaged at a few
+//! positions or cut short, and arbitrary metadata JSON. A model that loads must run.
+#![no_main]
+
+use arbitrary::Arbitrary;
+use libfuzzer_sys::fuzz_target;
+use speech_emotion::model::{EmotionModel, ModelMetadata, EMBEDDED_METADATA, EMBEDDED_ONNX};
+
+#[derive(Arbitrary, Debug)]
+enum Input {
+    AnyModel(Vec<u8>),
+    DamagedModel { edits: Vec<(u32, u8)>, cut: Option<u32> },
+    AnyMetadata(String),
+    EditedMetadata { key: u8, value: String },
+}
+
+fn try_model(onnx: &[u8], metadata: &str) {
+    if let Ok(mut model) = EmotionModel::from_bytes(onnx, metadata) {
+        let meta = model.metadata().clone();
+        let input = vec![0.1f32; meta.input.shape.iter().product::<usize>()];
+        if let Ok(p) = model.predict(&input) {
+            assert_eq!(p.len(), meta.labels.len());
+        }
+    }
+}
+
+fuzz_target!(|input: Input| {
+    match input {
+        Input::AnyModel(bytes) => try_model(&bytes, EMBEDDED_METADATA),
+        Input::DamagedModel { edits, cut } => {
+            let mut bytes = EMBEDDED_ONNX.to_vec();
+            for (at, value) in edits.into_iter().take(16) {
+                let i = at as usize % bytes.len();
+                bytes[i] = value;
+            }
+            if let Some(cut) = cut {
+                bytes.truncate(cut as usize % bytes.len());
+            }
+            try_model(&bytes, EMBEDDED_METADATA);
+        }
+        Input::AnyMetadata(json) => {
+            let _ = ModelMetadata::from_json(&json);
+        }
+        Input::EditedMetadata { key, value } => {
+            let mut meta: serde_json::Value = serde_json::from_str(EMBEDDED_METADATA).unwrap();
+            let keys = ["labels", "window_frames", "input", "features", "normalization", "output", "uncertain_threshold"];
+            let parsed = serde_json::from_str(&value).unwrap_or(serde_json::Value::String(value));
+            meta[keys[key as usize % keys.len()]] = parsed;
+            // Metadata that parses must also agree with the model, or loading says why.
+            if ModelMetadata::from_json(&meta.to_string()).is_ok() {
+                try_model(EMBEDDED_ONNX, &meta.to_string());
+            }
+        }
+    }
+});

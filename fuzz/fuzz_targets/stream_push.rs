@@ -1,0 +1,82 @@
+//! The live stream fed chunks of any size, content and order, at any rate: every push is
+//! predictions or a typed error, every prediction a distribution, and the stream goes on.
+#![no_main]
+
+use arbitrary::Arbitrary;
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use libfuzzer_sys::fuzz_target;
+use speech_emotion::model::EmotionModel;
+use speech_emotion::stream::{EmotionStream, StreamConfig};
+
+/// A chunk described compactly, so short fuzz inputs still reach whole model windows.
+#[derive(Arbitrary, Debug)]
+enum Chunk {
+    Raw(Vec<f32>),
+    Tone { len: u16, period: u8, amplitude: f32 },
+    Noise { len: u16, seed: u32, amplitude: f32 },
+    Silence { len: u16 },
+    Reset,
+}
+
+#[derive(Arbitrary, Debug)]
+struct Input {
+    rate: u8,
+    chunks: Vec<Chunk>,
+}
+
+/// Device rates plus odd ones; invalid rates are covered by the unit tests.
+const RATES: [u32; 10] = [8_000, 11_025, 16_000, 22_050, 44_100, 48_000, 96_000, 192_000, 12_345, 37_800];
+
+thread_local! {
+    // Loading the model takes far longer than a fuzz input: one stream per rate, reset
+    // before each input (reset must restore a fresh stream exactly; tests/stream.rs).
+    static STREAMS: RefCell<HashMap<u32, EmotionStream>> = RefCell::new(HashMap::new());
+}
+
+fuzz_target!(|input: Input| {
+    let rate = RATES[input.rate as usize % RATES.len()];
+    STREAMS.with(|streams| {
+        let mut streams = streams.borrow_mut();
+        let stream = streams.entry(rate).or_insert_with(|| {
+            EmotionStream::new(EmotionModel::embedded().unwrap(), rate as f64, StreamConfig::default()).unwrap()
+        });
+        stream.reset();
+        run(stream, &input.chunks);
+    });
+});
+
+fn run(stream: &mut EmotionStream, chunks: &[Chunk]) {
+    for chunk in chunks.iter().take(64) {
+        let samples: Vec<f32> = match chunk {
+            Chunk::Raw(v) => v.clone(),
+            Chunk::Tone { len, period, amplitude } => (0..*len as usize * 4)
+                .map(|i| amplitude * (i as f32 * std::f32::consts::TAU / (*period as f32 + 2.0)).sin())
+                .collect(),
+            Chunk::Noise { len, seed, amplitude } => {
+                let mut x = *seed as u64 | 1;
+                (0..*len as usize * 4)
+                    .map(|_| {
+                        x ^= x << 13;
+                        x ^= x >> 7;
+                        x ^= x << 17;
+                        amplitude * ((x >> 40) as f32 / (1u64 << 24) as f32 - 0.5)
+                    })
+                    .collect()
+            }
+            Chunk::Silence { len } => vec![0.0; *len as usize * 4],
+            Chunk::Reset => {
+                stream.reset();
+                continue;
+            }
+        };
+        if let Ok(predictions) = stream.push(&samples) {
+            for p in predictions {
+                let sum: f32 = p.probabilities.iter().sum();
+                assert!((sum - 1.0).abs() < 1e-3, "probabilities sum to {sum}");
+                assert!(p.probabilities.iter().chain(&p.raw_probabilities).all(|v| v.is_finite() && *v >= 0.0));
+            }
+        }
+    }
+}

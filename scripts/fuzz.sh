@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs the cargo-fuzz targets (fuzz/fuzz_targets/): decode, resample_mfcc, stream_push,
+# model_load. Not part of the test command: fuzzing is open-ended.
+#   bash scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]      (default 600 s, all targets)
+# libFuzzer needs nightly compiler flags; RUSTC_BOOTSTRAP=1 lets the stable toolchain
+# accept them, since a nightly toolchain cannot be downloaded here. The sanitizer is off
+# (ASan needs a nightly std): safe Rust's panics, overflows (debug assertions are on) and
+# aborts are what is caught. Crashes land in fuzz/artifacts/TARGET/.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+export PATH="$HOME/.cargo/bin:$PATH" RUSTC_BOOTSTRAP=1
+seconds=${1:-600}; shift || true
+targets=("$@"); [ ${#targets[@]} -gt 0 ] || targets=(decode resample_mfcc stream_push model_load)
+command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz --version 0.13.2
+
+# Seed corpora from real files, so the fuzzer starts from valid structure.
+mkdir -p fuzz/corpus/decode fuzz/corpus/model_load
+for f in ../shared/data/ravdess/Actor_01/03-01-0{1,5}-01-01-01-01.flac; do [ -f "$f" ] && cp -n "$f" fuzz/corpus/decode/; done
+sox -n -r 8000 -c 2 -b 16 fuzz/corpus/decode/tone.wav synth 0.05 sine 440 2>/dev/null || true
+
+log=fuzz/results.md
+for target in "${targets[@]}"; do
+  cargo fuzz build --sanitizer none --release "$target"
+  echo "== $target: $seconds s"
+  cargo fuzz run --sanitizer none --release "$target" -- -max_total_time="$seconds" -print_final_stats=1 \
+    -rss_limit_mb=4096 -timeout=30 2>&1 | tee "fuzz/$target.log" | grep -E "^(#[0-9]+.*(DONE|pulse)|stat::|==|SUMMARY|panicked)" || true
+  runs=$(awk '/stat::number_of_executed_units/ {print $2}' "fuzz/$target.log")
+  crashes=$(ls fuzz/artifacts/"$target" 2>/dev/null | wc -l)
+  printf '| %s | %s | %s | %s s | %s |\n' "$(date -u +%F)" "$target" "${runs:-?}" "$seconds" "$crashes" | tee -a "$log"
+done
