@@ -9,6 +9,29 @@ use speech_emotion::model::{EmotionModel, ModelMetadata, EMBEDDED_METADATA, EMBE
 use speech_emotion::Error;
 
 const EXPECTATIONS: &str = include_str!("golden/model_expectations.jsonl");
+// The 8-class model ships beside the embedded one, for users who choose it.
+const EMOTION8_ONNX: &[u8] = include_bytes!("../models/emotion8.onnx");
+const EMOTION8_METADATA: &str = include_str!("../models/emotion8.json");
+const EMOTION8_EXPECTATIONS: &str = include_str!("golden/model8_expectations.jsonl");
+
+/// Replays recorded CLI results: same label, probabilities within 1e-4.
+fn reproduces(model: &mut EmotionModel, expectations: &str) {
+    let mut checked = 0;
+    for line in expectations.lines().filter(|l| !l.trim().is_empty()) {
+        let expected: serde_json::Value = serde_json::from_str(line).unwrap();
+        let path = expected["path"].as_str().unwrap();
+        let relative = path.split("ravdess/").nth(1).expect("a shared RAVDESS clip");
+        let (clip, rate) = common::load_clip(relative);
+        let result = classify_clip(model, &clip, rate as f64, &ClipOptions::default()).unwrap();
+        assert_eq!(result.label, expected["label"].as_str().unwrap(), "{path}");
+        for (label, p) in result.labels.iter().zip(&result.probabilities) {
+            let want = expected["probabilities"][label].as_f64().unwrap() as f32;
+            assert!((p - want).abs() < 1e-4, "{path} {label}: {p} vs recorded {want}");
+        }
+        checked += 1;
+    }
+    assert!(checked >= 4, "the expectations file lists clips");
+}
 
 #[test]
 fn embedded_model_loads_and_matches_its_metadata() {
@@ -22,22 +45,17 @@ fn embedded_model_loads_and_matches_its_metadata() {
 
 #[test]
 fn embedded_model_reproduces_recorded_cli_predictions() {
-    let mut model = EmotionModel::embedded().unwrap();
-    let mut checked = 0;
-    for line in EXPECTATIONS.lines().filter(|l| !l.trim().is_empty()) {
-        let expected: serde_json::Value = serde_json::from_str(line).unwrap();
-        let path = expected["path"].as_str().unwrap();
-        let relative = path.split("ravdess/").nth(1).expect("a shared RAVDESS clip");
-        let (clip, rate) = common::load_clip(relative);
-        let result = classify_clip(&mut model, &clip, rate as f64, &ClipOptions::default()).unwrap();
-        assert_eq!(result.label, expected["label"].as_str().unwrap(), "{path}");
-        for (label, p) in result.labels.iter().zip(&result.probabilities) {
-            let want = expected["probabilities"][label].as_f64().unwrap() as f32;
-            assert!((p - want).abs() < 1e-4, "{path} {label}: {p} vs recorded {want}");
-        }
-        checked += 1;
-    }
-    assert!(checked >= 4, "the expectations file lists clips");
+    reproduces(&mut EmotionModel::embedded().unwrap(), EXPECTATIONS);
+}
+
+#[test]
+fn eight_class_model_loads_matches_its_metadata_and_reproduces_cli_predictions() {
+    let mut model = EmotionModel::from_bytes(EMOTION8_ONNX, EMOTION8_METADATA).unwrap();
+    assert_eq!(model.labels(), ["neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised"]);
+    assert_eq!(model.metadata().features, ModelMetadata::from_json(EMBEDDED_METADATA).unwrap().features,
+               "both models use the same features");
+    assert!(EMOTION8_ONNX.len() < 300_000);
+    reproduces(&mut model, EMOTION8_EXPECTATIONS);
 }
 
 #[test]

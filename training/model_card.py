@@ -120,9 +120,23 @@ def experiments() -> list[str]:
     return out
 
 
+def examples() -> list[str]:
+    """The clips whose CLI results tests/model.rs replays (scripts/update-expectations.sh)."""
+    files = {"emotion4": "model_expectations.jsonl", "emotion8": "model8_expectations.jsonl"}
+    rows = {name: [json.loads(l) for l in (REPO / "tests" / "golden" / f).read_text().splitlines() if l.strip()]
+            for name, f in files.items() if (REPO / "tests" / "golden" / f).exists()}
+    out = ["| clip (RAVDESS, seen in training) | " + " | ".join(f"`{n}` label (confidence)" for n in rows) + " |",
+           "|---" * (len(rows) + 1) + "|"]
+    for i, first in enumerate(next(iter(rows.values()))):
+        clip = first["path"].split("ravdess/")[1]
+        out.append(f"| {clip} | " + " | ".join(f"{r[i]['label']} ({100 * r[i]['confidence']:.0f} %)" for r in rows.values()) + " |")
+    return out
+
+
 def blocks() -> dict[str, list[str]]:
     models = {n: load(n) for n in MODEL_NAMES if (MODELS / f"cli-eval-{n}.json").exists()}
-    out = {"summary": summary(models), "robustness": robustness(models), "experiments": experiments()}
+    out = {"summary": summary(models), "robustness": robustness(models), "experiments": experiments(),
+           "examples": examples()}
     for name, (metrics, cli) in models.items():
         out[name] = per_model(name, metrics, cli)
     return out
