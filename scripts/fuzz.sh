@@ -24,7 +24,7 @@ for target in "${targets[@]}"; do
   echo "== $target: $seconds s"
   cargo fuzz run --sanitizer none --release "$target" -- -max_total_time="$seconds" -print_final_stats=1 \
     -rss_limit_mb=4096 -timeout=30 2>&1 | tee "fuzz/$target.log" | grep -E "^(#[0-9]+.*(DONE|pulse)|stat::|==|SUMMARY|panicked)" || true
-  runs=$(awk '/stat::number_of_executed_units/ {print $2}' "fuzz/$target.log")
+  runs=$(awk '/stat::number_of_executed_units/ {n = $2} END {print n}' "fuzz/$target.log")
   crashes=$(ls fuzz/artifacts/"$target" 2>/dev/null | wc -l)
   printf '| %s | %s | %s | %s s | %s |\n' "$(date -u +%F)" "$target" "${runs:-?}" "$seconds" "$crashes" | tee -a "$log"
 done

@@ -148,9 +148,17 @@ impl EmotionModel {
         }
         let model_err = |stage: &str, e: TractError| Error::Model(format!("{stage}: {e:#}"));
         let shape = meta.input.shape.clone();
-        let plan = tract_onnx::onnx()
+        let graph = tract_onnx::onnx()
             .model_for_read(&mut std::io::Cursor::new(onnx))
-            .map_err(|e| model_err("not a readable ONNX model", e))?
+            .map_err(|e| model_err("not a readable ONNX model", e))?;
+        // tract indexes input 0 without checking (found by fuzz/fuzz_targets/model_load.rs).
+        let (n_inputs, n_outputs) = (graph.inputs.len(), graph.outputs.len());
+        if n_inputs != 1 || n_outputs != 1 {
+            return Err(Error::Model(format!(
+                "expected a graph with one input and one output, found {n_inputs} inputs and {n_outputs} outputs"
+            )));
+        }
+        let plan = graph
             .with_input_fact(0, f32::fact(&shape).into())
             .map_err(|e| model_err("input shape", e))?
             .into_optimized()

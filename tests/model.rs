@@ -79,3 +79,18 @@ fn corrupt_or_mismatched_models_are_rejected_with_a_reason() {
         assert!(matches!(ModelMetadata::from_json(broken), Err(Error::Metadata(_))), "{broken:?}");
     }
 }
+
+/// Protobuf bytes of a valid ONNX model whose graph has no inputs and no outputs (tract
+/// indexes input 0 unchecked; found by the model_load fuzz target).
+fn onnx_without_inputs() -> Vec<u8> {
+    let field = |tag: u8, payload: &[u8]| [&[tag, payload.len() as u8][..], payload].concat();
+    let graph = field(0x12, b"empty"); // GraphProto.name
+    let opset = [0x10, 20]; // OperatorSetIdProto.version = 20
+    [&[0x08, 8][..], &field(0x3a, &graph), &field(0x42, &opset)].concat() // ir_version, graph, opset_import
+}
+
+#[test]
+fn a_graph_without_inputs_is_rejected_not_a_panic() {
+    let err = EmotionModel::from_bytes(&onnx_without_inputs(), EMBEDDED_METADATA).unwrap_err();
+    assert!(err.to_string().contains("one input"), "{err}");
+}

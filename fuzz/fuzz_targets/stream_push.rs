@@ -3,8 +3,8 @@
 #![no_main]
 
 use arbitrary::Arbitrary;
-use std::cell::RefCell;
 use std::collections::HashMap;
+use std::sync::Mutex;
 
 use libfuzzer_sys::fuzz_target;
 use speech_emotion::model::EmotionModel;
@@ -29,22 +29,21 @@ struct Input {
 /// Device rates plus odd ones; invalid rates are covered by the unit tests.
 const RATES: [u32; 10] = [8_000, 11_025, 16_000, 22_050, 44_100, 48_000, 96_000, 192_000, 12_345, 37_800];
 
-thread_local! {
-    // Loading the model takes far longer than a fuzz input: one stream per rate, reset
-    // before each input (reset must restore a fresh stream exactly; tests/stream.rs).
-    static STREAMS: RefCell<HashMap<u32, EmotionStream>> = RefCell::new(HashMap::new());
-}
+// Loading the model takes far longer than a fuzz input: one stream per rate, reset before
+// each input (reset must restore a fresh stream exactly; tests/stream.rs). A static, not a
+// thread_local: tract keeps scratch space in its own thread-locals, and dropping a model
+// from a thread-local destructor at exit panics inside tract (a harness artifact, not a
+// library bug; statics are never dropped).
+static STREAMS: Mutex<Option<HashMap<u32, EmotionStream>>> = Mutex::new(None);
 
 fuzz_target!(|input: Input| {
     let rate = RATES[input.rate as usize % RATES.len()];
-    STREAMS.with(|streams| {
-        let mut streams = streams.borrow_mut();
-        let stream = streams.entry(rate).or_insert_with(|| {
-            EmotionStream::new(EmotionModel::embedded().unwrap(), rate as f64, StreamConfig::default()).unwrap()
-        });
-        stream.reset();
-        run(stream, &input.chunks);
+    let mut streams = STREAMS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let stream = streams.get_or_insert_with(HashMap::new).entry(rate).or_insert_with(|| {
+        EmotionStream::new(EmotionModel::embedded().unwrap(), rate as f64, StreamConfig::default()).unwrap()
     });
+    stream.reset();
+    run(stream, &input.chunks);
 });
 
 fn run(stream: &mut EmotionStream, chunks: &[Chunk]) {
