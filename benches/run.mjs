@@ -166,9 +166,12 @@ const fmt = (x, digits = 2) => (x === null || x === undefined ? "–" : Number(x
 const mb = (bytes) => `${(bytes / 1e6).toFixed(2)} MB`;
 const ms = (s) => `${fmt(s.p50)} / ${fmt(s.p95)} ms`;
 const ort = simd.onnxruntime_web;
-const row = (...cells) => console.log(`| ${cells.join(" | ")} |`);
+// The table goes to stdout and to benches/results.md, which the README's Performance
+// section quotes verbatim.
+const table = [];
+const row = (...cells) => table.push(`| ${cells.join(" | ")} |`);
 
-console.log(`\nMachine: ${results.machine.cpus} × ${results.machine.cpu}, ${results.machine.memory_gib} GiB; Chromium ${simd.chromium} headless; Node ${process.version}\n`);
+table.push(`Machine: ${results.machine.cpus} × ${results.machine.cpu}, ${results.machine.memory_gib} GiB; Chromium ${simd.chromium} headless; Node ${process.version}; ${new Date().toISOString().slice(0, 10)}`, "");
 row("measure (p50 / p95 over " + updates + " updates where timed)", "value", "target");
 row("---", "---", "---");
 row("per update, SIMD build: 250 ms of 48 kHz audio → resample + MFCC + model (3 s window)", ms(simd.update_ms), "≤ 5 ms p50");
@@ -192,4 +195,6 @@ for (const f of sizes.files.slice(0, 3)) row(`… ${f.file} (raw / gzip)`, `${mb
 row(`${hours} h stream: wall time, × real time`, `${fmt(simd.long_run.seconds, 0)} s, ${fmt(simd.long_run.realtime_factor, 0)}×`, "");
 if (results.memory_growth_bytes) row(`memory growth minute 1 → ${last.minute}: wasm / JS heap`, `${results.memory_growth_bytes.wasm} / ${results.memory_growth_bytes.js_heap} bytes`, "≤ 1 MB");
 if (cli) row(`native CLI over ${cli.clips} RAVDESS clips (${fmt(cli.audio_s / 60, 0)} min of audio), 2 cores`, `${fmt(cli.wall_s, 1)} s, ${fmt(cli.realtime_factor, 0)}× real time`, "≥ 1000×");
-console.log(`\nwritten to benches/results.json`);
+writeFileSync(join(ROOT, "benches/results.md"), table.join("\n") + "\n");
+console.log("\n" + table.join("\n"));
+console.log(`\nwritten to benches/results.json and benches/results.md`);
