@@ -30,6 +30,25 @@ fn classify_a_folder_prints_one_json_line_per_file() {
 }
 
 #[test]
+fn several_workers_give_the_same_lines_in_the_same_order_as_one() {
+    let folder = common::ravdess("Actor_03");
+    let dir = std::env::temp_dir().join(format!("se-threads-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // A broken file among good ones: reported, counted, and the others still classified.
+    std::fs::write(dir.join("broken.wav"), b"RIFF nothing here").unwrap();
+    let run = |threads: &str| cli(&["--threads", threads, "classify", folder.to_str().unwrap(), dir.to_str().unwrap()]);
+    let (one, three) = (run("1"), run("3"));
+    assert_eq!(text(&one.stdout), text(&three.stdout));
+    assert_eq!(text(&one.stdout).lines().count(), 60);
+    for out in [&one, &three] {
+        assert!(!out.status.success());
+        assert!(text(&out.stderr).contains("broken.wav") && text(&out.stderr).contains("1 of 61 files"), "{}", text(&out.stderr));
+    }
+    assert!(!cli(&["--threads", "0", "info"]).status.success());
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
 fn classify_csv_with_segments() {
     let clip = common::ravdess("Actor_02/03-01-05-01-01-01-02.flac");
     let out = cli(&["classify", "--format", "csv", "--segments", clip.to_str().unwrap()]);

@@ -3,8 +3,10 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
@@ -26,6 +28,9 @@ struct Cli {
     /// Seconds between the starts of consecutive model windows within a file.
     #[arg(long, global = true, default_value_t = 1.0)]
     segment_hop: f64,
+    /// Files classified at once, each worker with its own model (default: one per core).
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    threads: Option<u16>,
     #[command(subcommand)]
     command: Command,
 }
@@ -76,13 +81,16 @@ fn run() -> Result<()> {
     let cli = Cli::parse();
     let mut model = load_model(cli.model.as_deref(), cli.metadata.as_deref())?;
     let options = ClipOptions { segment_hop_seconds: cli.segment_hop, ..ClipOptions::default() };
+    let threads = cli.threads.map_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()), usize::from);
+    let load_another = || load_model(cli.model.as_deref(), cli.metadata.as_deref());
+    let mut pool = Workers { model: &mut model, load_another: &load_another, threads };
     match cli.command {
-        Command::Classify { paths, format, segments } => classify(&mut model, &paths, format, segments, &options),
+        Command::Classify { paths, format, segments } => classify(&mut pool, &paths, format, segments, &options),
         Command::Evaluate { csv, label_column, maps, json } => {
-            evaluate(&mut model, &csv, &label_column, &maps, json, &options)
+            evaluate(&mut pool, &csv, &label_column, &maps, json, &options)
         }
         Command::Info => {
-            println!("{}", serde_json::to_string_pretty(model.metadata())?);
+            println!("{}", serde_json::to_string_pretty(pool.model.metadata())?);
             Ok(())
         }
     }
@@ -103,6 +111,60 @@ fn classify_path(model: &mut EmotionModel, path: &Path, options: &ClipOptions) -
     let audio = decode_file(path)?;
     let mono = audio.to_mono()?;
     Ok(classify_clip(model, &mono, audio.sample_rate as f64, options)?)
+}
+
+/// Classifies many files on several cores. A tract plan's state is mutable, so each worker
+/// owns a model, loaded once; files are handed out one at a time so a long file does not
+/// hold up the rest. Scoped threads rather than rayon: "one model per worker, loaded once"
+/// is all that is needed, and rayon's `map_init` would load one per work split.
+struct Workers<'a> {
+    model: &'a mut EmotionModel,
+    load_another: &'a (dyn Fn() -> Result<EmotionModel> + Sync),
+    threads: usize,
+}
+
+impl Workers<'_> {
+    fn labels(&self) -> Vec<String> {
+        self.model.labels().to_vec()
+    }
+
+    /// One result per file, in the order of `files`.
+    fn classify_all(&mut self, files: &[PathBuf], options: &ClipOptions, bar: &ProgressBar) -> Result<Vec<Result<ClipResult>>> {
+        let next = AtomicUsize::new(0);
+        let results: Vec<Mutex<Option<Result<ClipResult>>>> = files.iter().map(|_| Mutex::new(None)).collect();
+        let work = |model: &mut EmotionModel| {
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(path) = files.get(i) else { break };
+                let result = classify_path(model, path, options);
+                *results[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(result);
+                bar.inc(1);
+            }
+        };
+        let helpers = self.threads.min(files.len()).saturating_sub(1);
+        let load_another = self.load_another;
+        let main_model = &mut *self.model;
+        std::thread::scope(|scope| -> Result<()> {
+            let spawned: Vec<_> = (0..helpers)
+                .map(|_| {
+                    scope.spawn(|| -> Result<()> {
+                        let mut model = load_another()?;
+                        work(&mut model);
+                        Ok(())
+                    })
+                })
+                .collect();
+            work(main_model);
+            for handle in spawned {
+                handle.join().map_err(|_| anyhow!("a worker thread panicked"))??;
+            }
+            Ok(())
+        })?;
+        Ok(results
+            .into_iter()
+            .map(|slot| slot.into_inner().unwrap_or_else(|e| e.into_inner()).expect("every file was handed out"))
+            .collect())
+    }
 }
 
 /// Audio files among `paths`, expanding folders recursively, in a stable order.
@@ -174,7 +236,7 @@ fn by_label<'a>(labels: &'a [String], probabilities: &[f32]) -> BTreeMap<&'a str
 }
 
 fn classify(
-    model: &mut EmotionModel,
+    pool: &mut Workers,
     paths: &[PathBuf],
     format: Format,
     with_segments: bool,
@@ -184,7 +246,7 @@ fn classify(
     if files.is_empty() {
         bail!("no WAV or FLAC files found in the given paths");
     }
-    let labels = model.labels().to_vec();
+    let labels = pool.labels();
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     if let Format::Csv = format {
@@ -193,9 +255,11 @@ fn classify(
         writeln!(out, "{}", header.join(","))?;
     }
     let bar = progress_bar(files.len());
+    let results = pool.classify_all(&files, options, &bar)?;
+    bar.finish_and_clear();
     let mut failures = 0usize;
-    for path in &files {
-        match classify_path(model, path, options) {
+    for (path, result) in files.iter().zip(results) {
+        match result {
             Ok(result) => match format {
                 Format::Jsonl => {
                     let line = FileLine {
@@ -236,12 +300,10 @@ fn classify(
             },
             Err(e) => {
                 failures += 1;
-                bar.suspend(|| eprintln!("error: {}: {e:#}", path.display()));
+                eprintln!("error: {}: {e:#}", path.display());
             }
         }
-        bar.inc(1);
     }
-    bar.finish_and_clear();
     if failures > 0 {
         bail!("{failures} of {} files could not be classified", files.len());
     }
@@ -308,14 +370,14 @@ struct Report<'a> {
 }
 
 fn evaluate(
-    model: &mut EmotionModel,
+    pool: &mut Workers,
     csv_path: &Path,
     label_column: &str,
     maps: &[String],
     json: bool,
     options: &ClipOptions,
 ) -> Result<()> {
-    let labels = model.labels().to_vec();
+    let labels = pool.labels();
     let label_map = LabelMap::new(&labels, maps)?;
     let base = csv_path.parent().unwrap_or(Path::new("."));
     let mut reader = csv::Reader::from_path(csv_path).with_context(|| format!("cannot read {}", csv_path.display()))?;
@@ -343,17 +405,18 @@ fn evaluate(
     let mut matrix = ConfusionMatrix::new(labels.clone());
     let mut failed = Vec::new();
     let bar = progress_bar(items.len());
-    for (path, truth) in &items {
-        match classify_path(model, path, options) {
+    let paths: Vec<PathBuf> = items.iter().map(|(path, _)| path.clone()).collect();
+    let results = pool.classify_all(&paths, options, &bar)?;
+    bar.finish_and_clear();
+    for ((path, truth), result) in items.iter().zip(results) {
+        match result {
             Ok(result) => {
                 let predicted = labels.iter().position(|l| *l == result.label).expect("label comes from the model");
                 matrix.add(*truth, predicted);
             }
             Err(e) => failed.push((path.display().to_string(), format!("{e:#}"))),
         }
-        bar.inc(1);
     }
-    bar.finish_and_clear();
     let scores = matrix.scores();
     let n_failed = failed.len();
     if json {
