@@ -82,6 +82,17 @@ def degrade(y: np.ndarray, rate: int, condition: str, rng: np.random.Generator) 
     raise ValueError(f"unknown condition {condition}")
 
 
+def training_degradation(y: np.ndarray, rate: int, rng: np.random.Generator) -> np.ndarray:
+    """A random degradation for training (train.py --noise-aug): white or pink noise at an
+    SNR drawn uniformly from 5–30 dB, or the telephone band (to 8 kHz and back). Same
+    length as the input. The test conditions above use fixed SNRs and their own seeds."""
+    kind = rng.choice(["white", "pink", "tel"], p=[0.4, 0.4, 0.2])
+    if kind == "tel":
+        out = resample_poly(resample_poly(y, 8000, rate), rate, 8000)[: len(y)]
+        return np.pad(out, (0, len(y) - len(out)))
+    return add_noise(y, rate, float(rng.uniform(5, 30)), str(kind), rng)
+
+
 def degraded_copy(source: Path, condition: str) -> Path:
     """Write (once) the degraded WAV for a clip; the noise seed comes from the path."""
     target = CACHE / "degraded" / condition / source.parent.name / (source.stem + ".wav")

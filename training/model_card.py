@@ -109,14 +109,19 @@ def robustness(models: dict) -> list[str]:
 def experiments() -> list[str]:
     if not EXPERIMENTS.exists():
         return ["(no runs logged yet)"]
-    out = ["| model | what changed | options | UA per fold (PyTorch) | mean UA | mean WA | minutes |",
-           "|---|---|---|---|---|---|---|"]
+    out = ["| model | what changed | options | UA per fold (PyTorch) | mean UA | mean WA | UA white 20 / white 10 / pink 10 / tel 8k dB (PyTorch) | minutes |",
+           "|---|---|---|---|---|---|---|---|"]
     for line in EXPERIMENTS.read_text().splitlines():
         run = json.loads(line)
         a = run["args"]
-        options = f"--arch {a['arch']} --epochs {a['epochs']} --mixup {a['mixup']}" + (" --cv-only" if a.get("cv_only") == "True" else "")
+        options = f"--arch {a['arch']} --epochs {a['epochs']} --mixup {a['mixup']}"
+        if a.get("noise_aug", "0.0") != "0.0":
+            options += f" --noise-aug {a['noise_aug']} --noisy-copies {a['noisy_copies']}"
+        options += " --cv-only" if a.get("cv_only") == "True" else ""
         folds = " / ".join(f"{100 * x:.1f}" for x in run["fold_ua"])
-        out.append(f"| {run['model']} | {run['note']} | `{options}` | {folds} | {pct(run['mean_ua'])} | {pct(run['mean_wa'])} | {run['minutes']} |")
+        robust = run.get("robust_ua")
+        noisy = " / ".join(pct(robust[c]) for c in ("white20", "white10", "pink10", "tel8k")) if robust else "–"
+        out.append(f"| {run['model']} | {run['note']} | `{options}` | {folds} | {pct(run['mean_ua'])} | {pct(run['mean_wa'])} | {noisy} | {run['minutes']} |")
     return out
 
 

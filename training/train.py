@@ -24,9 +24,11 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from scipy.signal import resample_poly
 
 from features import REPO, clip_mfcc, load_audio, load_metadata, window_starts
 from plots import plot_confusion
+from evaluate_cli import CONDITIONS, degraded_copy, training_degradation
 
 RAVDESS = REPO.parent / "shared" / "data" / "ravdess"
 MODELS = REPO / "models"
@@ -71,6 +73,47 @@ def load_dataset(meta: dict) -> list[dict]:
         {"path": r["path"], "actor": int(r["actor"]), "label": labels.index(label_of[r["emotion"]]), "mfcc": f}
         for r, f in zip(rows, feats)
     ]
+
+
+def cached_mfccs(name: str, meta: dict, items: list[dict], audio_of) -> list[np.ndarray]:
+    """MFCCs of `audio_of(item) -> (samples, rate)` for every item, cached under `name`."""
+    key = hashlib.sha256(json.dumps([name, meta["features"], [it["path"] for it in items]]).encode()).hexdigest()[:12]
+    cache = CACHE / f"mfcc-{name}-{key}.npz"
+    if cache.exists():
+        return list(np.load(cache, allow_pickle=True)["feats"])
+    rate = meta["features"]["sample_rate"]
+    feats = []
+    for it in items:
+        y, r = audio_of(it)
+        if r != rate:
+            y = resample_poly(y, rate, r)
+        feats.append(clip_mfcc(y.astype(np.float32), meta))
+    CACHE.mkdir(parents=True, exist_ok=True)
+    np.savez(cache, feats=np.array(feats, dtype=object))
+    return feats
+
+
+def add_noisy_variants(items: list[dict], meta: dict, n: int) -> None:
+    """n randomly degraded copies of every clip (training_degradation), as MFCCs, for
+    --noise-aug; seeded by the clip's path and the copy's number."""
+    def degraded(it, k):
+        y, rate = load_audio(RAVDESS / it["path"])
+        seed = int.from_bytes(hashlib.sha256(f"train-noise/{it['path']}/{k}".encode()).digest()[:8], "little")
+        return training_degradation(np.asarray(y, dtype=np.float64), rate, np.random.default_rng(seed)), rate
+    variants = [cached_mfccs(f"noisy{k}", meta, items, lambda it, k=k: degraded(it, k)) for k in range(n)]
+    for i, it in enumerate(items):
+        it["noisy"] = [v[i] for v in variants]
+
+
+def add_test_conditions(items: list[dict], meta: dict) -> None:
+    """MFCCs of the robustness table's degraded copies (evaluate_cli.degraded_copy), so a
+    cross-validation run reports PyTorch UA under each condition."""
+    for condition in CONDITIONS:
+        if condition == "clean":
+            continue
+        feats = cached_mfccs(condition, meta, items, lambda it: load_audio(degraded_copy(RAVDESS / it["path"], condition)))
+        for it, f in zip(items, feats):
+            it.setdefault("conditions", {})[condition] = f
 
 
 class EmotionCnn(nn.Module):
@@ -160,11 +203,14 @@ def normalization(items: list[dict]) -> tuple[np.ndarray, np.ndarray]:
     return frames.mean(axis=0), frames.std(axis=0) + 1e-6
 
 
-def random_windows(items, window, rng, mean, std, n_mels):
-    """One random crop per clip, with random gain (an exact c0 shift) and SpecAugment masks."""
+def random_windows(items, window, rng, mean, std, n_mels, noise_p=0.0):
+    """One random crop per clip, with random gain (an exact c0 shift) and SpecAugment masks;
+    with probability noise_p the crop comes from one of the clip's noisy copies."""
     batch = np.empty((len(items), window, mean.shape[0]), dtype=np.float32)
     for i, it in enumerate(items):
         m = it["mfcc"]
+        if noise_p > 0 and rng.random() < noise_p:
+            m = it["noisy"][rng.integers(len(it["noisy"]))]
         start = rng.integers(0, m.shape[0] - window + 1)
         x = m[start:start + window].copy()
         x[:, 0] += rng.uniform(-6, 6) * np.sqrt(n_mels)  # ±6 dB gain moves every mel band equally
@@ -197,7 +243,8 @@ def train_model(items, meta, args, seed):
         order = rng.permutation(len(items))
         for b in range(steps_per_epoch):
             idx = order[b * args.batch:(b + 1) * args.batch]
-            x = random_windows([items[i] for i in idx], meta["window_frames"], rng, mean, std, meta["features"]["n_mels"])
+            x = random_windows([items[i] for i in idx], meta["window_frames"], rng, mean, std, meta["features"]["n_mels"],
+                               args.noise_aug)
             if args.mixup > 0:
                 y = F.one_hot(labels[idx], n_classes).float() * 0.9 + 0.1 / n_classes  # label smoothing
                 lam = float(rng.beta(args.mixup, args.mixup))
@@ -336,6 +383,11 @@ def main() -> None:
     parser.add_argument("--metadata", type=Path, default=MODELS / "emotion4.json")
     parser.add_argument("--arch", choices=["cnn2d", "tdnn"], default="cnn2d")
     parser.add_argument("--mixup", type=float, default=0.0, help="mixup Beta(a, a); 0 = off")
+    parser.add_argument("--noise-aug", type=float, default=0.0,
+                        help="probability that a training crop comes from a noisy or band-limited copy")
+    parser.add_argument("--noisy-copies", type=int, default=3, help="noisy copies per clip for --noise-aug")
+    parser.add_argument("--robustness", action="store_true",
+                        help="also score each fold on the robustness table's degraded copies (PyTorch)")
     parser.add_argument("--cv-only", action="store_true", help="cross-validate and log, export nothing")
     parser.add_argument("--note", default="", help="what this run tries (logged to experiments.jsonl)")
     parser.add_argument("--confident-accuracy", type=float, default=0.75,
@@ -350,6 +402,11 @@ def main() -> None:
     labels = meta["labels"]
     items = load_dataset(meta)
     print(f"{len(items)} clips, {len(set(it['actor'] for it in items))} actors, labels {labels}")
+    if args.noise_aug > 0:
+        add_noisy_variants(items, meta, args.noisy_copies)
+    if args.robustness:
+        add_test_conditions(items, meta)
+    robust = {c: [] for c in CONDITIONS if c != "clean"} if args.robustness else {}
 
     folds = actor_folds(args.folds)
     total = np.zeros((len(labels), len(labels)), dtype=int)
@@ -366,6 +423,12 @@ def main() -> None:
             held_logits.append(logits)
             held_labels.append(it["label"])
             confusion[it["label"], int(np.argmax(clip_probabilities(logits)))] += 1
+        for condition in robust:
+            degraded = np.zeros_like(total)
+            for it in test:
+                p = clip_probabilities(window_logits(model, it["conditions"][condition], meta, mean, std))
+                degraded[it["label"], int(np.argmax(p))] += 1
+            robust[condition].append(scores(degraded)["unweighted_accuracy"])
         if not args.cv_only:
             export_fold(model, meta, mean, std, k + 1, test)
         total += confusion
@@ -379,6 +442,8 @@ def main() -> None:
     mean_wa = float(np.mean([f["weighted_accuracy"] for f in per_fold]))
     print(f"mean over folds: UA {100 * mean_ua:.1f} %  WA {100 * mean_wa:.1f} %;"
           f" pooled UA {100 * pooled['unweighted_accuracy']:.1f} %")
+    for condition, uas in robust.items():
+        print(f"  {condition:>8}: mean UA {100 * np.mean(uas):.1f} %")
 
     window_y = np.concatenate([np.full(len(l), y) for l, y in zip(held_logits, held_labels)])
     all_windows = np.concatenate(held_logits)
@@ -401,6 +466,7 @@ def main() -> None:
         log.write(json.dumps({"model": meta["name"], "note": args.note, "args": {k: str(v) for k, v in vars(args).items()},
                               "fold_ua": [round(f["unweighted_accuracy"], 4) for f in per_fold],
                               "mean_ua": round(mean_ua, 4), "mean_wa": round(mean_wa, 4),
+                              **({"robust_ua": {c: round(float(np.mean(v)), 4) for c, v in robust.items()}} if robust else {}),
                               "minutes": round((time.time() - started) / 60, 1)}) + "\n")
     if args.cv_only:
         return

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from evaluate_cli import CONDITIONS, active_power, degrade, pink_noise  # noqa: E402
+from evaluate_cli import CONDITIONS, active_power, degrade, pink_noise, training_degradation  # noqa: E402
 
 RATE = 16000
 
@@ -66,3 +66,20 @@ def test_clean_is_untouched_and_unknown_conditions_fail():
     assert degrade(y, RATE, "clean", np.random.default_rng(0))[0] is y
     with pytest.raises(ValueError):
         degrade(y, RATE, "underwater", np.random.default_rng(0))
+
+
+def test_training_degradations_keep_the_length_and_stay_within_their_snr_range():
+    y = speech_like()
+    kinds = {"noise": 0, "band": 0}
+    for seed in range(40):
+        out = training_degradation(y, RATE, np.random.default_rng(seed))
+        assert len(out) == len(y) and np.isfinite(out).all()
+        spectrum = np.abs(np.fft.rfft(out)) ** 2
+        above_4k = spectrum[np.fft.rfftfreq(len(out), 1 / RATE) > 4200].sum() / spectrum.sum()
+        if above_4k < 1e-4:  # the telephone band: (almost) nothing left above 4 kHz
+            kinds["band"] += 1
+        else:
+            snr = 10 * np.log10(active_power(y, RATE) / ((out - y) ** 2).mean())
+            assert 5 - 0.01 <= snr <= 30 + 0.01
+            kinds["noise"] += 1
+    assert kinds["noise"] > 0 and kinds["band"] > 0
