@@ -88,7 +88,8 @@ def training_degradation(y: np.ndarray, rate: int, rng: np.random.Generator) -> 
     length as the input. The test conditions above use fixed SNRs and their own seeds."""
     kind = rng.choice(["white", "pink", "tel"], p=[0.4, 0.4, 0.2])
     if kind == "tel":
-        out = resample_poly(resample_poly(y, 8000, rate), rate, 8000)[: len(y)]
+        band, band_rate = degrade(y, rate, "tel8k", rng)
+        out = resample_poly(band, rate, band_rate)[: len(y)]
         return np.pad(out, (0, len(y) - len(out)))
     return add_noise(y, rate, float(rng.uniform(5, 30)), str(kind), rng)
 

@@ -105,15 +105,15 @@ def add_noisy_variants(items: list[dict], meta: dict, n: int) -> None:
         it["noisy"] = [v[i] for v in variants]
 
 
-def add_test_conditions(items: list[dict], meta: dict) -> None:
+def add_test_conditions(items: list[dict], meta: dict) -> list[str]:
     """MFCCs of the robustness table's degraded copies (evaluate_cli.degraded_copy), so a
-    cross-validation run reports PyTorch UA under each condition."""
-    for condition in CONDITIONS:
-        if condition == "clean":
-            continue
+    cross-validation run reports PyTorch UA under each condition; returns the conditions."""
+    conditions = [c for c in CONDITIONS if c != "clean"]
+    for condition in conditions:
         feats = cached_mfccs(condition, meta, items, lambda it: load_audio(degraded_copy(RAVDESS / it["path"], condition)))
         for it, f in zip(items, feats):
             it.setdefault("conditions", {})[condition] = f
+    return conditions
 
 
 class EmotionCnn(nn.Module):
@@ -404,9 +404,7 @@ def main() -> None:
     print(f"{len(items)} clips, {len(set(it['actor'] for it in items))} actors, labels {labels}")
     if args.noise_aug > 0:
         add_noisy_variants(items, meta, args.noisy_copies)
-    if args.robustness:
-        add_test_conditions(items, meta)
-    robust = {c: [] for c in CONDITIONS if c != "clean"} if args.robustness else {}
+    robust = {c: [] for c in add_test_conditions(items, meta)} if args.robustness else {}
 
     folds = actor_folds(args.folds)
     total = np.zeros((len(labels), len(labels)), dtype=int)
