@@ -1,11 +1,13 @@
 //! Audio in → MFCC → embedded ONNX model → emotion probabilities.
 pub mod audio;
+pub mod calibration;
+pub mod classify;
+pub mod decision;
 pub mod error;
 pub mod features;
+pub mod metrics;
 pub mod model;
 pub mod stream;
-pub mod classify;
-pub mod metrics;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
 

@@ -11,7 +11,10 @@ use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
-use speech_emotion::audio::decode_file;
+use speech_emotion::audio::{decode_file, resample};
+use speech_emotion::calibration::speaker_profile;
+use speech_emotion::decision::State;
+use speech_emotion::features::SpeakerProfile;
 use speech_emotion::classify::{classify_clip, ClipOptions, ClipResult, Segment};
 use speech_emotion::metrics::ConfusionMatrix;
 use speech_emotion::model::EmotionModel;
@@ -28,6 +31,10 @@ struct Cli {
     /// Seconds between the starts of consecutive model windows within a file.
     #[arg(long, global = true, default_value_t = 1.0)]
     segment_hop: f64,
+    /// A sample of the speaker's ordinary, calm speech (10–20 s; repeat to join several
+    /// files): every file is then heard relative to that voice.
+    #[arg(long = "calibration", global = true, value_name = "FILE")]
+    calibration: Vec<PathBuf>,
     /// Files classified at once, each worker with its own model (default: one per core).
     #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     threads: Option<u16>,
@@ -80,7 +87,8 @@ fn main() {
 fn run() -> Result<()> {
     let cli = Cli::parse();
     let mut model = load_model(cli.model.as_deref(), cli.metadata.as_deref())?;
-    let options = ClipOptions { segment_hop_seconds: cli.segment_hop, ..ClipOptions::default() };
+    let calibration = calibration_profile(&model, &cli.calibration)?;
+    let options = ClipOptions { segment_hop_seconds: cli.segment_hop, calibration };
     let threads = cli.threads.map_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()), usize::from);
     let load_another = || load_model(cli.model.as_deref(), cli.metadata.as_deref());
     let mut pool = Workers { model: &mut model, load_another: &load_another, threads };
@@ -105,6 +113,21 @@ fn load_model(model: Option<&Path>, metadata: Option<&Path>) -> Result<EmotionMo
     let json = std::fs::read_to_string(&metadata_path)
         .with_context(|| format!("cannot read metadata {}", metadata_path.display()))?;
     EmotionModel::from_bytes(&onnx, &json).with_context(|| format!("cannot load model {}", model_path.display()))
+}
+
+/// The speaker profile of the calibration files, joined, or `None` without any.
+fn calibration_profile(model: &EmotionModel, files: &[PathBuf]) -> Result<Option<SpeakerProfile>> {
+    if files.is_empty() {
+        return Ok(None);
+    }
+    let rate = model.metadata().sample_rate();
+    let mut joined = Vec::new();
+    for path in files {
+        let audio = decode_file(path).with_context(|| format!("calibration file {}", path.display()))?;
+        joined.extend(resample(&audio.to_mono()?, audio.sample_rate, rate)?);
+    }
+    let profile = speaker_profile(model.metadata(), &joined, rate as f64).context("calibration")?;
+    Ok(Some(profile))
 }
 
 fn classify_path(model: &mut EmotionModel, path: &Path, options: &ClipOptions) -> Result<ClipResult> {
@@ -213,9 +236,11 @@ fn progress_bar(len: usize) -> ProgressBar {
 #[derive(Serialize)]
 struct FileLine<'a> {
     path: String,
-    label: &'a str,
+    state: State,
+    label: Option<&'a str>,
     confidence: f32,
     speech: bool,
+    calibrated: bool,
     duration_s: f64,
     probabilities: BTreeMap<&'a str, f32>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -227,7 +252,8 @@ struct SegmentLine<'a> {
     start_s: f64,
     end_s: f64,
     speech: bool,
-    label: &'a str,
+    speech_probability: f32,
+    label: Option<&'a str>,
     probabilities: BTreeMap<&'a str, f32>,
 }
 
@@ -264,9 +290,11 @@ fn classify(
                 Format::Jsonl => {
                     let line = FileLine {
                         path: path.display().to_string(),
-                        label: &result.label,
+                        state: result.state,
+                        label: result.label.as_deref(),
                         confidence: result.confidence,
                         speech: result.speech,
+                        calibrated: result.calibrated,
                         duration_s: result.duration_s,
                         probabilities: by_label(&labels, &result.probabilities),
                         segments: with_segments.then(|| {
@@ -276,24 +304,24 @@ fn classify(
                     writeln!(out, "{}", serde_json::to_string(&line)?)?;
                 }
                 Format::Csv => {
-                    let csv_row = |start: &str, end: &str, speech: bool, label: &str, p: &[f32]| {
+                    let csv_row = |start: &str, end: &str, speech: bool, label: Option<&str>, p: &[f32]| {
                         let confidence = p.iter().copied().fold(0.0f32, f32::max);
                         let mut row = vec![
                             csv_field(&path.display().to_string()),
                             start.to_string(),
                             end.to_string(),
                             speech.to_string(),
-                            csv_field(label),
+                            csv_field(label.unwrap_or("")),
                             format!("{confidence:.6}"),
                         ];
                         row.extend(p.iter().map(|v| format!("{v:.6}")));
                         row.join(",")
                     };
-                    writeln!(out, "{}", csv_row("", "", result.speech, &result.label, &result.probabilities))?;
+                    writeln!(out, "{}", csv_row("", "", result.speech, result.label.as_deref(), &result.probabilities))?;
                     if with_segments {
                         for s in &result.segments {
                             let (start, end) = (format!("{:.2}", s.start_s), format!("{:.2}", s.end_s));
-                            writeln!(out, "{}", csv_row(&start, &end, s.speech, &s.label, &s.probabilities))?;
+                            writeln!(out, "{}", csv_row(&start, &end, s.speech, s.label.as_deref(), &s.probabilities))?;
                         }
                     }
                 }
@@ -315,7 +343,8 @@ fn segment_line<'a>(labels: &'a [String], s: &'a Segment) -> SegmentLine<'a> {
         start_s: s.start_s,
         end_s: s.end_s,
         speech: s.speech,
-        label: &s.label,
+        speech_probability: s.speech_probability,
+        label: s.label.as_deref(),
         probabilities: by_label(labels, &s.probabilities),
     }
 }
@@ -325,15 +354,16 @@ fn csv_field(value: &str) -> String {
 }
 
 /// Dataset label → model label index: explicit `--map`s first, then an exact
-/// (case-insensitive) match, then "calm" → "neutral" for models that merge the two.
+/// (case-insensitive) match, then the model metadata's `label_aliases` (e.g. calm → neutral).
 struct LabelMap {
     labels: Vec<String>,
     explicit: BTreeMap<String, String>,
 }
 
 impl LabelMap {
-    fn new(labels: &[String], maps: &[String]) -> Result<Self> {
-        let mut explicit = BTreeMap::new();
+    fn new(labels: &[String], aliases: &BTreeMap<String, String>, maps: &[String]) -> Result<Self> {
+        let mut explicit: BTreeMap<String, String> =
+            aliases.iter().map(|(from, to)| (from.to_ascii_lowercase(), to.to_ascii_lowercase())).collect();
         for map in maps {
             let Some((from, to)) = map.split_once('=') else {
                 bail!("--map expects FROM=TO, got \"{map}\"");
@@ -352,7 +382,7 @@ impl LabelMap {
         if let Some(to) = self.explicit.get(&label) {
             return find(to);
         }
-        find(&label).or_else(|| if label == "calm" { find("neutral") } else { None })
+        find(&label)
     }
 }
 
@@ -378,7 +408,7 @@ fn evaluate(
     options: &ClipOptions,
 ) -> Result<()> {
     let labels = pool.labels();
-    let label_map = LabelMap::new(&labels, maps)?;
+    let label_map = LabelMap::new(&labels, &pool.model.metadata().label_aliases, maps)?;
     let base = csv_path.parent().unwrap_or(Path::new("."));
     let mut reader = csv::Reader::from_path(csv_path).with_context(|| format!("cannot read {}", csv_path.display()))?;
     let headers = reader.headers()?.clone();
@@ -411,7 +441,9 @@ fn evaluate(
     for ((path, truth), result) in items.iter().zip(results) {
         match result {
             Ok(result) => {
-                let predicted = labels.iter().position(|l| *l == result.label).expect("label comes from the model");
+                let predicted = result.label.map(|label| {
+                    labels.iter().position(|l| *l == label).expect("label comes from the model")
+                });
                 matrix.add(*truth, predicted);
             }
             Err(e) => failed.push((path.display().to_string(), format!("{e:#}"))),
