@@ -9,10 +9,6 @@ use speech_emotion::model::{EmotionModel, ModelMetadata, EMBEDDED_METADATA, EMBE
 use speech_emotion::Error;
 
 const EXPECTATIONS: &str = include_str!("golden/model_expectations.jsonl");
-// The 8-class model ships beside the embedded one, for users who choose it.
-const EMOTION8_ONNX: &[u8] = include_bytes!("../models/emotion8.onnx");
-const EMOTION8_METADATA: &str = include_str!("../models/emotion8.json");
-const EMOTION8_EXPECTATIONS: &str = include_str!("golden/model8_expectations.jsonl");
 
 /// Replays recorded CLI results: same label, probabilities within 1e-4.
 fn reproduces(model: &mut EmotionModel, expectations: &str) {
@@ -47,16 +43,6 @@ fn embedded_model_loads_and_matches_its_metadata() {
 #[test]
 fn embedded_model_reproduces_recorded_cli_predictions() {
     reproduces(&mut EmotionModel::embedded().unwrap(), EXPECTATIONS);
-}
-
-#[test]
-fn eight_class_model_loads_matches_its_metadata_and_reproduces_cli_predictions() {
-    let mut model = EmotionModel::from_bytes(EMOTION8_ONNX, EMOTION8_METADATA).unwrap();
-    assert_eq!(model.labels(), ["neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised"]);
-    assert_eq!(model.metadata().features, ModelMetadata::from_json(EMBEDDED_METADATA).unwrap().features,
-               "both models use the same features");
-    assert!(EMOTION8_ONNX.len() < 300_000);
-    reproduces(&mut model, EMOTION8_EXPECTATIONS);
 }
 
 #[test]

@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parent.parent
 MODELS = REPO / "models"
 CARD = MODELS / "README.md"
 EXPERIMENTS = REPO / "training" / "experiments.jsonl"
-MODEL_NAMES = ["emotion4", "emotion8"]
+MODEL_NAMES = ["emotion4"]  # emotion8 is withdrawn until retrained with this recipe
 TARGETS = {"cv": 0.75, "loco": 0.55, "gain_points": 3.0}
 
 
@@ -150,7 +150,7 @@ def robustness(models: dict) -> list[str]:
             delta = value - ua(conds["clean"][k])
             cells.append(pct(value) + ("" if condition == "clean" else f" ({100 * delta:+.1f})"))
         out.append(f"| {result['description']} | " + " | ".join(cells) + " |")
-    out += ["", f"SNR is {first['snr']}. Command: `{first['command']}` (and `--model emotion8`)."]
+    out += ["", f"SNR is {first['snr']}. Command: `{first['command']}`."]
     return out
 
 
@@ -172,7 +172,7 @@ def experiments() -> list[str]:
 
 def examples() -> list[str]:
     """The clips whose CLI results tests/model.rs replays (scripts/update-expectations.sh)."""
-    files = {"emotion4": "model_expectations.jsonl", "emotion8": "model8_expectations.jsonl"}
+    files = {"emotion4": "model_expectations.jsonl"}
     rows = {name: [json.loads(l) for l in (REPO / "tests" / "golden" / f).read_text().splitlines() if l.strip()]
             for name, f in files.items() if (REPO / "tests" / "golden" / f).exists()}
     out = ["| clip (RAVDESS, seen in training) | " + " | ".join(f"`{n}` label (confidence)" for n in rows) + " |",
