@@ -61,13 +61,15 @@ async function previousCopy(path, hash) {
 self.addEventListener("install", (event) => {
   event.waitUntil((async () => {
     const cache = await caches.open(CACHE);
+    const add = async ([path, hash]) => {
+      if ((await cache.match(urlOf(path)))?.headers.get(HASH_HEADER) === hash) return;
+      await cache.put(urlOf(path), (await previousCopy(path, hash)) ?? (await download(path, hash)));
+    };
     // Small files first, the wasm last: by then the Worker's own request has usually
     // finished and the HTTP cache answers.
-    const entries = Object.entries(PRECACHE).sort(([a], [b]) => a.endsWith(".wasm") - b.endsWith(".wasm") || a.localeCompare(b));
-    for (const [path, hash] of entries) {
-      if ((await cache.match(urlOf(path)))?.headers.get(HASH_HEADER) === hash) continue;
-      await cache.put(urlOf(path), (await previousCopy(path, hash)) ?? (await download(path, hash)));
-    }
+    const entries = Object.entries(PRECACHE);
+    await Promise.all(entries.filter(([path]) => !path.endsWith(".wasm")).map(add));
+    for (const entry of entries.filter(([path]) => path.endsWith(".wasm"))) await add(entry);
     // The first version takes over at once (there is nothing to mix with); later ones wait.
     if (!self.registration.active) await self.skipWaiting();
   })());
