@@ -200,7 +200,7 @@ export async function run(www) {
   return result;
 }
 
-const kb = (b) => (b >= 1e6 ? `${(b / 1e6).toFixed(2)} MB` : `${(b / 1e3).toFixed(1)} KB`);
+const kb = (b) => (b >= 1e6 ? `${(b / 1e6).toFixed(2)} MB` : b >= 1e3 ? `${(b / 1e3).toFixed(1)} KB` : `${b} B`);
 
 export function transferRows(wire) {
   const g = wire.by_encoding.gzip;
@@ -219,15 +219,21 @@ export function transferRows(wire) {
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const i = process.argv.indexOf("--www");
   const www = resolve(i > 0 ? process.argv[i + 1] : join(ROOT, "www"));
-  const wire = await run(www);
-  if (!process.argv.includes("--no-write")) {
+  // --from-json: only print the rows of the last run (what the README's table shows).
+  const fromJson = process.argv.includes("--from-json");
+  const wire = fromJson ? JSON.parse(readFileSync(join(ROOT, "benches/results.json"), "utf8")).transfer.wire : await run(www);
+  if (!fromJson && !process.argv.includes("--no-write")) {
     const path = join(ROOT, "benches/results.json");
     const results = existsSync(path) ? JSON.parse(readFileSync(path, "utf8")) : {};
     results.transfer = { ...(results.transfer ?? {}), wire };
     writeFileSync(path, JSON.stringify(results, null, 2) + "\n");
   }
-  const lines = ["| measure | value | target |", "| --- | --- | --- |", ...transferRows(wire).map((r) => `| ${r.join(" | ")} |`)];
+  const wasm = wire.wasm_files?.["pkg/speech_emotion_bg.wasm"];
+  const mb = (n) => `${(n / 1e6).toFixed(2)} MB`;
+  const rows = [...transferRows(wire), ...(wasm ? [["… pkg/speech_emotion_bg.wasm (raw / gzip / brotli 11)", `${mb(wasm.raw)} / ${mb(wasm.gzip)} / ${mb(wasm.br)}`, ""]] : [])];
+  const lines = ["| measure | value | target |", "| --- | --- | --- |", ...rows.map((r) => `| ${r.join(" | ")} |`)];
   console.log(lines.join("\n"));
+  if (fromJson) process.exit(0);
   for (const [name, v] of Object.entries(wire.by_encoding)) {
     console.log(`\n${name}: browser-reported bytes first / second / offline = ${v.first.browser_bytes} / ${v.second.browser_bytes} / ${v.offline.browser_bytes}; server-counted ${v.first.server_bytes} / ${v.second.server_bytes} / ${v.offline.server_bytes}`);
     for (const [file, f] of Object.entries(v.first.files).sort((a, b) => b[1].bytes - a[1].bytes).slice(0, 6)) {
