@@ -18,6 +18,7 @@ probe.onmessage = ({ data }) => {
   const note = document.createElement("p");
   note.id = "csp-note";
   note.className = "muted";
+  note.style.fontSize = "0.85em"; // CSSOM, which style-src 'self' allows (a style attribute it would not)
   note.setAttribute("role", "note");
   note.textContent = text;
   (document.querySelector("main > header") ?? document.body).append(note);

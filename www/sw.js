@@ -125,5 +125,5 @@ self.addEventListener("fetch", (event) => {
   if (path === null) return;
   if (request.mode === "navigate" && (path === "" || path.endsWith("/"))) path += "index.html";
   if (!(path in KNOWN)) return; // not ours: the network, as if there were no service worker
-  event.respondWith(request.mode === "navigate" ? navigate(event, path) : fromCache(path, request, event));
+  event.respondWith(request.mode === "navigate" && path === "index.html" ? navigate(event, path) : fromCache(path, request, event));
 });
