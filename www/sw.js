@@ -33,7 +33,9 @@ async function verified(response, hash) {
   if (!response.ok || response.type !== "basic") return null;
   const body = await response.arrayBuffer();
   if ((await sha256(body)) !== hash) return null;
-  const headers = new Headers(response.headers);
+  const headers = new Headers(response.headers); // Content-Security-Policy included: a Worker's policy
+  headers.delete("Content-Encoding"); // the body is decoded now
+  headers.delete("Content-Length");
   headers.set(HASH_HEADER, hash);
   return new Response(body, { status: response.status, statusText: response.statusText, headers });
 }
