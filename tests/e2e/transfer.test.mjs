@@ -4,7 +4,7 @@
 // offline visit costs nothing and still works, and a deploy is picked up as a whole: the
 // old version keeps running unmixed until the new one is complete, then the page switches
 // and only the changed files were downloaded. Served from a copy of www/ so files can change.
-import { after, before, test } from "node:test";
+import { before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { appendFileSync, cpSync, readFileSync, writeFileSync } from "node:fs";
@@ -58,7 +58,6 @@ before(async () => {
   visits = await measureVisits(www);
 });
 
-after(() => {});
 
 test("the asset manifest is the build's: it fails on drift", () => {
   const copy = join(tempDir(), "www");
