@@ -37,3 +37,7 @@ for meta_path in sorted(models.glob("*.json")):
 (out / "index.json").write_text(json.dumps(listing, indent=1) + "\n")
 print(f"www/models: {[m['name'] for m in listing] or 'no extra models'}")
 PY
+
+# Last, from everything above: the service worker's asset manifest (file → SHA-256, so a
+# deploy is one new version, never a mix) and pre-compressed .br/.gz copies of the wasm.
+node scripts/asset-manifest.mjs www

@@ -6,6 +6,8 @@ import { readFile, stat } from "node:fs/promises";
 import { extname, join, normalize, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
 
+import { createHash } from "node:crypto";
+import { brotliCompressSync, constants } from "node:zlib";
 const MIME = {
   ".html": "text/html; charset=utf-8",
   ".js": "text/javascript; charset=utf-8",
@@ -32,14 +34,42 @@ export const CSP = [
   "object-src 'none'",
   "base-uri 'none'",
   "form-action 'none'",
+  "frame-ancestors 'none'",
 ].join("; ");
 
-// Compressed once per file version: the wasm shrinks about fourfold on the wire.
-const gzipped = new Map();
-function gzipOnce(path, mtimeMs, body) {
-  const key = `${path}:${mtimeMs}`;
-  if (!gzipped.has(key)) gzipped.set(key, gzipSync(body, { level: 9 }));
-  return gzipped.get(key);
+// Validators and compression, computed once per file version (path, mtime, size). The
+// ETag is the SHA-256 prefix that scripts/asset-manifest.mjs puts in the service worker's
+// manifest, with the encoding appended (a strong ETag names one representation). Brotli
+// when the browser offers it (over HTTPS, and on localhost: Chromium 156 sends "gzip,
+// deflate, br, zstd" to 127.0.0.1), gzip otherwise. The build's pre-compressed .br/.gz next
+// to a file are used when not older than it (brotli at quality 11 of the 10 MB wasm takes
+// ~20 s); smaller files are compressed here.
+const COMPRESSIBLE = new Set([".html", ".js", ".mjs", ".css", ".json", ".webmanifest", ".wasm", ".svg", ".onnx", ".ts", ".md"]);
+const versions = new Map();
+async function version(path, { mtimeMs, size }) {
+  const key = `${path}:${mtimeMs}:${size}`;
+  if (!versions.has(key)) {
+    const body = await readFile(path);
+    versions.set(key, { body, etag: createHash("sha256").update(body).digest("hex").slice(0, 20), encoded: {} });
+  }
+  return versions.get(key);
+}
+async function encoded(v, path, mtimeMs, encoding) {
+  if (!v.encoded[encoding]) {
+    const ext = encoding === "br" ? ".br" : ".gz";
+    const pre = await stat(path + ext).catch(() => null);
+    if (pre && pre.mtimeMs >= mtimeMs) v.encoded[encoding] = await readFile(path + ext);
+    else if (encoding === "br") {
+      const quality = v.body.length > 1e6 ? 5 : 11;
+      v.encoded.br = brotliCompressSync(v.body, { params: { [constants.BROTLI_PARAM_QUALITY]: quality } });
+    } else v.encoded.gzip = gzipSync(v.body, { level: 9 });
+  }
+  return v.encoded[encoding];
+}
+function negotiate(acceptEncoding = "") {
+  const offered = new Set(acceptEncoding.split(",").map((t) => t.split(";"))
+    .filter(([, q]) => !/^\s*q=0(\.0*)?\s*$/.test(q ?? "")).map(([name]) => name.trim().toLowerCase()));
+  return offered.has("br") ? "br" : offered.has("gzip") ? "gzip" : null;
 }
 
 export function serve(root, port = 0) {
@@ -51,22 +81,30 @@ export function serve(root, port = 0) {
       if (!path.startsWith(base)) throw Object.assign(new Error("outside root"), { status: 403 });
       if ((await stat(path).catch(() => null))?.isDirectory()) path = join(path, "index.html");
       const { mtimeMs } = await stat(path);
-      let body = await readFile(path);
-      const headers = {};
-      if (/\bgzip\b/.test(req.headers["accept-encoding"] ?? "") && extname(path) !== ".png") {
-        body = gzipOnce(path, mtimeMs, body);
-        headers["Content-Encoding"] = "gzip";
-      }
-      res.writeHead(200, {
-        ...headers,
+      const v = await version(path, await stat(path));
+      const encoding = COMPRESSIBLE.has(extname(path)) ? negotiate(req.headers["accept-encoding"]) : null;
+      const body = encoding ? await encoded(v, path, mtimeMs, encoding) : v.body;
+      const etag = `"${v.etag}${encoding ? `-${encoding}` : ""}"`;
+      // Every response is revalidated (no-cache) and a match costs a 304 without a body:
+      // the service worker, not the HTTP cache, is what makes a revisit free.
+      const headers = {
         "Vary": "Accept-Encoding",
-        "Content-Type": MIME[extname(path)] ?? "application/octet-stream",
         "Content-Security-Policy": CSP,
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "no-referrer",
         "Cache-Control": "no-cache",
-      });
-      res.end(body);
+        "ETag": etag,
+      };
+      const match = (req.headers["if-none-match"] ?? "").split(",").map((t) => t.trim().replace(/^W\//, ""));
+      if (match.includes(etag) || match.includes("*")) {
+        res.writeHead(304, headers);
+        return res.end();
+      }
+      if (encoding) headers["Content-Encoding"] = encoding;
+      headers["Content-Type"] = MIME[extname(path)] ?? "application/octet-stream";
+      headers["Content-Length"] = body.length;
+      res.writeHead(200, headers);
+      res.end(req.method === "HEAD" ? undefined : body);
     } catch (e) {
       res.writeHead(e.status ?? 404, { "Content-Type": "text/plain" });
       res.end(e.status === 403 ? "forbidden" : "not found");
