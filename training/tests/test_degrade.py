@@ -95,4 +95,4 @@ def test_reverb_tail_decays_by_60_db_in_rt60():
     early = (out[int(0.01 * RATE):int(0.05 * RATE)] ** 2).mean()
     late = (out[int(0.37 * RATE):int(0.39 * RATE)] ** 2).mean()
     assert 45 < 10 * np.log10(early / late) < 70
-    assert np.all(out[int(0.41 * RATE):] == 0.0)
+    assert np.abs(out[int(0.41 * RATE):]).max() < 1e-9  # nothing after the tail (FFT rounding aside)
