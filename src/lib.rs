@@ -6,6 +6,7 @@ pub mod model;
 pub mod stream;
 pub mod classify;
 pub mod metrics;
+pub mod fingerprint;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
 
