@@ -204,7 +204,7 @@ fn symlink_loops_end_and_every_real_file_is_classified_once() {
     symlink(".", dir.join("b")).unwrap();
     symlink("sub", dir.join("c")).unwrap();
     symlink("sub", dir.join("d")).unwrap();
-    symlink("../..", dir.join("sub/up")).unwrap(); // leads above the folder given, then back in
+    symlink("../..", dir.join("sub/up")).unwrap(); // to a folder above the one given, which contains it
     symlink("one.flac", dir.join("same.flac")).unwrap();
     let one = dir.join("one.flac");
     let out = cli_within(120, &["classify", dir.to_str().unwrap(), one.to_str().unwrap()]);

@@ -1,8 +1,8 @@
 //! Which files to classify: the paths named, with folders expanded recursively.
 //!
-//! The walk follows symbolic links (a linked folder of recordings is common) with `walkdir`,
-//! which notices a link back to a folder being walked and skips it instead of recursing
-//! until `ELOOP`. Files are kept once per canonical path, so two links to the same folder,
+//! The walk follows symbolic links (a linked folder of recordings is common) with `walkdir`
+//! (≥ 2.5.1), which notices a link back to a folder being walked, or to any folder above the
+//! one given, and skips it instead of recursing until `ELOOP`. Files are kept once per canonical path, so two links to the same folder,
 //! or a file named twice, are classified once. An entry that cannot be read (a folder
 //! without permission, a dangling link) is reported and the walk goes on.
 
