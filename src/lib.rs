@@ -1,12 +1,14 @@
 //! Audio in → MFCC → embedded ONNX model → emotion probabilities.
 pub mod audio;
+pub mod calibration;
+pub mod classify;
+pub mod decision;
 pub mod error;
 pub mod features;
+pub mod fingerprint;
+pub mod metrics;
 pub mod model;
 pub mod stream;
-pub mod classify;
-pub mod metrics;
-pub mod fingerprint;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
 

@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 use tract_onnx::prelude::*;
 
-use crate::features::FeatureParams;
+use crate::features::{FeatureParams, NormalizationSpec};
 use crate::{Error, Result};
 
 /// The shipped default model (4 classes) and its metadata.
@@ -21,16 +21,29 @@ pub struct InputSpec {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Normalization {
-    pub mean: Vec<f32>,
-    pub std: Vec<f32>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OutputSpec {
     pub kind: String,
     pub temperature: f32,
 }
+
+/// Where the model says whether a window holds speech at all.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SpeechSpec {
+    /// Index of the speech logit in the model's output (after the emotion logits).
+    pub output_index: usize,
+    /// Speech probability from which a window counts as speech.
+    pub threshold: f32,
+}
+
+/// What a streaming runner needs to know about the network's time axis.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StreamingSpec {
+    /// Input frames that one pooled frame depends on (valid convolutions).
+    pub receptive_field: usize,
+}
+
+/// The metadata format this engine reads (CONTRACT §3).
+pub const FORMAT_VERSION: u32 = 2;
 
 /// What a model needs around it: labels, feature parameters, input layout and normalisation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -38,12 +51,18 @@ pub struct ModelMetadata {
     pub format_version: u32,
     pub name: String,
     pub labels: Vec<String>,
+    /// Dataset labels that mean one of `labels` (e.g. `calm` → `neutral`).
+    #[serde(default)]
+    pub label_aliases: std::collections::BTreeMap<String, String>,
     pub features: FeatureParams,
     pub window_frames: usize,
     pub input: InputSpec,
-    pub normalization: Normalization,
+    pub normalization: NormalizationSpec,
     pub output: OutputSpec,
+    pub speech: SpeechSpec,
     pub uncertain_threshold: f32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub streaming: Option<StreamingSpec>,
     /// Provenance written by the training script; carried along, not interpreted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub training: Option<serde_json::Value>,
@@ -51,7 +70,22 @@ pub struct ModelMetadata {
 
 impl ModelMetadata {
     pub fn from_json(json: &str) -> Result<Self> {
-        let meta: Self = serde_json::from_str(json).map_err(|e| Error::Metadata(e.to_string()))?;
+        // Read the version first, so an old file gets a clear message rather than
+        // "missing field" for whatever the newer format added.
+        let value: serde_json::Value = serde_json::from_str(json).map_err(|e| Error::Metadata(e.to_string()))?;
+        match value.get("format_version").and_then(|v| v.as_u64()) {
+            Some(v) if v == FORMAT_VERSION as u64 => {}
+            Some(1) => {
+                return Err(Error::Metadata(
+                    "format_version 1 (global mean/std normalisation, no speech output) is no longer supported: \
+                     retrain or re-export the model with training/train.py, which writes format_version 2"
+                        .into(),
+                ));
+            }
+            Some(v) => return Err(Error::Metadata(format!("format_version {v} is not supported (expected {FORMAT_VERSION})"))),
+            None => return Err(Error::Metadata("format_version is missing".into())),
+        }
+        let meta: Self = serde_json::from_value(value).map_err(|e| Error::Metadata(e.to_string()))?;
         meta.validate()?;
         Ok(meta)
     }
@@ -59,14 +93,26 @@ impl ModelMetadata {
     /// Checks that the fields agree with each other, so a bad file fails at load, not mid-stream.
     pub fn validate(&self) -> Result<()> {
         let bad = |msg: String| Err(Error::Metadata(msg));
-        if self.format_version != 1 {
-            return bad(format!("format_version {} is not supported (expected 1)", self.format_version));
+        if self.format_version != FORMAT_VERSION {
+            return bad(format!("format_version {} is not supported (expected {FORMAT_VERSION})", self.format_version));
         }
         if self.labels.len() < 2 {
             return bad(format!("need at least 2 labels, got {}", self.labels.len()));
         }
         if self.labels.iter().any(|l| l.trim().is_empty()) {
             return bad("labels must not be empty strings".into());
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        if let Some(dup) = self.labels.iter().find(|l| !seen.insert(l.as_str())) {
+            return bad(format!("label \"{dup}\" appears more than once: every label needs its own output"));
+        }
+        for (from, to) in &self.label_aliases {
+            if from.trim().is_empty() || seen.contains(from.as_str()) {
+                return bad(format!("label alias \"{from}\" must be non-empty and not itself a label"));
+            }
+            if !seen.contains(to.as_str()) {
+                return bad(format!("label alias \"{from}\" → \"{to}\": \"{to}\" is not one of the labels"));
+            }
         }
         self.features.validate()?;
         let n_mfcc = self.features.n_mfcc;
@@ -82,17 +128,7 @@ impl ModelMetadata {
         if self.input.layout != "batch,frames,coefficients" {
             return bad(format!("input.layout \"{}\" is not supported", self.input.layout));
         }
-        let norm = &self.normalization;
-        if norm.mean.len() != n_mfcc || norm.std.len() != n_mfcc {
-            return bad(format!(
-                "normalization needs {n_mfcc} means and stds, got {} and {}",
-                norm.mean.len(),
-                norm.std.len()
-            ));
-        }
-        if norm.mean.iter().any(|m| !m.is_finite()) || norm.std.iter().any(|s| !(s.is_finite() && *s > 0.0)) {
-            return bad("normalization values must be finite, with std > 0".into());
-        }
+        self.normalization.validate(n_mfcc)?;
         if self.output.kind != "logits" {
             return bad(format!("output.kind \"{}\" is not supported (expected \"logits\")", self.output.kind));
         }
@@ -101,6 +137,21 @@ impl ModelMetadata {
         }
         if !(0.0..=1.0).contains(&self.uncertain_threshold) {
             return bad(format!("uncertain_threshold {} must be within 0..=1", self.uncertain_threshold));
+        }
+        if self.speech.output_index != self.labels.len() {
+            return bad(format!(
+                "speech.output_index {} must follow the {} emotion logits",
+                self.speech.output_index,
+                self.labels.len()
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.speech.threshold) {
+            return bad(format!("speech.threshold {} must be within 0..=1", self.speech.threshold));
+        }
+        if let Some(s) = &self.streaming {
+            if s.receptive_field == 0 || s.receptive_field > self.window_frames {
+                return bad(format!("streaming.receptive_field {} must be within 1..=window_frames", s.receptive_field));
+            }
         }
         Ok(())
     }
@@ -117,6 +168,23 @@ impl ModelMetadata {
     pub fn window_seconds(&self) -> f64 {
         self.window_samples() as f64 / self.sample_rate() as f64
     }
+
+    /// The model label a dataset label stands for: itself, its alias, or `None`.
+    pub fn canonical_label<'a>(&'a self, label: &'a str) -> Option<&'a str> {
+        if self.labels.iter().any(|l| l == label) {
+            return Some(label);
+        }
+        self.label_aliases.get(label).map(String::as_str)
+    }
+}
+
+/// One window's verdict from the model.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WindowOutput {
+    /// Emotion probabilities in label order (temperature applied).
+    pub probabilities: Vec<f32>,
+    /// Probability that the window holds speech at all.
+    pub speech_probability: f32,
 }
 
 /// A loaded, optimised model ready to classify windows of MFCC frames.
@@ -124,7 +192,6 @@ pub struct EmotionModel {
     meta: ModelMetadata,
     state: TypedSimpleState,
     input: Vec<f32>,
-    inv_std: Vec<f32>,
 }
 
 impl std::fmt::Debug for EmotionModel {
@@ -166,15 +233,15 @@ impl EmotionModel {
             .into_runnable()
             .map_err(|e| model_err("cannot build an execution plan", e))?;
         let state = plan.spawn().map_err(|e| model_err("cannot start the model", e))?;
-        let inv_std = meta.normalization.std.iter().map(|s| 1.0 / s).collect();
         let input = vec![0.0; meta.window_frames * meta.features.n_mfcc];
-        let mut model = Self { meta, state, input, inv_std };
-        let n_labels = model.meta.labels.len();
-        let probe = model.run_normalized()?;
-        if probe.len() != n_labels {
+        let mut model = Self { meta, state, input };
+        let n_outputs = model.meta.labels.len() + 1;
+        let probe = model.run()?;
+        if probe.len() != n_outputs {
             return Err(Error::Model(format!(
-                "the model outputs {} values but the metadata lists {n_labels} labels",
-                probe.len()
+                "the model outputs {} values but the metadata lists {} labels plus the speech output",
+                probe.len(),
+                n_outputs - 1
             )));
         }
         Ok(model)
@@ -188,30 +255,28 @@ impl EmotionModel {
         &self.meta.labels
     }
 
-    /// Class probabilities for one window of raw (unnormalised) MFCC frames, row-major
-    /// `window_frames × n_mfcc`.
-    pub fn predict(&mut self, mfcc_window: &[f32]) -> Result<Vec<f32>> {
-        if mfcc_window.len() != self.input.len() {
+    /// The verdict on one window of normalised MFCC frames (see
+    /// [`crate::features::SpeakerNormalizer`]), row-major `window_frames × n_mfcc`.
+    pub fn predict(&mut self, normalized_window: &[f32]) -> Result<WindowOutput> {
+        if normalized_window.len() != self.input.len() {
             return Err(Error::InvalidInput(format!(
                 "a window is {} values ({} frames × {} coefficients), got {}",
                 self.input.len(),
                 self.meta.window_frames,
                 self.meta.features.n_mfcc,
-                mfcc_window.len()
+                normalized_window.len()
             )));
         }
-        let n_mfcc = self.meta.features.n_mfcc;
-        let mean = &self.meta.normalization.mean;
-        for (dst, src) in self.input.chunks_exact_mut(n_mfcc).zip(mfcc_window.chunks_exact(n_mfcc)) {
-            for k in 0..n_mfcc {
-                dst[k] = (src[k] - mean[k]) * self.inv_std[k];
-            }
-        }
-        let logits = self.run_normalized()?;
-        Ok(softmax(&logits, self.meta.output.temperature))
+        self.input.copy_from_slice(normalized_window);
+        let logits = self.run()?;
+        let n = self.meta.labels.len();
+        Ok(WindowOutput {
+            probabilities: softmax(&logits[..n], self.meta.output.temperature),
+            speech_probability: 1.0 / (1.0 + (-logits[self.meta.speech.output_index]).exp()),
+        })
     }
 
-    fn run_normalized(&mut self) -> Result<Vec<f32>> {
+    fn run(&mut self) -> Result<Vec<f32>> {
         let tensor = Tensor::from_shape(&self.meta.input.shape, &self.input)
             .map_err(|e| Error::Model(format!("input tensor: {e:#}")))?;
         let outputs =

@@ -1,27 +1,29 @@
-//! Live classification of a stream of samples: rolling window, hop, voice-activity gate,
-//! smoothing and an "uncertain" state.
+//! Live classification of a stream of samples: rolling window, hop, the model's speech
+//! output, smoothing and an "uncertain" state.
 //!
 //! Push chunks of any size at any supported input rate. The stream resamples to the model
-//! rate, computes only the MFCC frames that the new samples complete, and every `hop` runs
-//! the model over the last `window_frames` frames. Results depend only on the audio, not on
-//! how it was split into chunks.
+//! rate, computes and normalises only the MFCC frames that the new samples complete, and
+//! every `hop` runs the model over the last `window_frames` frames. Results depend only on
+//! the audio, not on how it was split into chunks.
 
 use std::collections::VecDeque;
 
 use serde::Serialize;
 
 use crate::audio::{check_samples, StreamResampler};
-use crate::features::StreamingMfcc;
+use crate::calibration::speaker_profile;
+use crate::decision::{Decider, State};
+use crate::features::{SpeakerNormalizer, SpeakerProfile, StreamingMfcc};
 use crate::model::EmotionModel;
 use crate::{Error, Result};
+
+pub use crate::decision::State as StreamState;
 
 /// Tunables of the live view. The defaults suit a 3 s model window.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StreamConfig {
     /// Seconds between predictions.
     pub hop_seconds: f64,
-    /// Voice-activity gate settings.
-    pub gate: VoiceGate,
     /// Weight of the newest window in the exponential moving average of probabilities (0–1].
     pub smoothing: f32,
     /// Top smoothed probability below which the state is `Uncertain`; `None` takes the
@@ -31,40 +33,7 @@ pub struct StreamConfig {
 
 impl Default for StreamConfig {
     fn default() -> Self {
-        Self { hop_seconds: 0.25, gate: VoiceGate::default(), smoothing: 0.4, uncertain_threshold: None }
-    }
-}
-
-/// Energy-based voice-activity gate over hop-sized blocks of audio: a window "has speech"
-/// when enough of its blocks are louder than a threshold. Shared by streams and clips so
-/// both decide alike.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct VoiceGate {
-    /// Block RMS level (dBFS) that counts as voiced.
-    pub threshold_db: f32,
-    /// Fraction of a window's blocks that must be voiced.
-    pub min_voiced_fraction: f32,
-}
-
-impl Default for VoiceGate {
-    fn default() -> Self {
-        Self { threshold_db: -45.0, min_voiced_fraction: 0.1 }
-    }
-}
-
-impl VoiceGate {
-    pub fn is_voiced(&self, level_db: f32) -> bool {
-        level_db >= self.threshold_db
-    }
-
-    /// Whether a window whose blocks have these levels contains speech.
-    pub fn has_speech<'a>(&self, block_levels_db: impl IntoIterator<Item = &'a f32>) -> bool {
-        let (mut voiced, mut total) = (0usize, 0usize);
-        for &level in block_levels_db {
-            total += 1;
-            voiced += usize::from(self.is_voiced(level));
-        }
-        total > 0 && voiced as f32 >= self.min_voiced_fraction * total as f32
+        Self { hop_seconds: 0.25, smoothing: 0.4, uncertain_threshold: None }
     }
 }
 
@@ -75,17 +44,6 @@ pub fn rms_db(samples: &[f32]) -> f32 {
     }
     let mean_square = samples.iter().map(|&s| (s as f64) * (s as f64)).sum::<f64>() / samples.len() as f64;
     (10.0 * mean_square.max(1e-12).log10()) as f32
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StreamState {
-    /// Speech with a confident top label.
-    Emotion,
-    /// Speech, but the top probability is below the uncertainty threshold.
-    Uncertain,
-    /// The window holds no speech; probabilities are the last ones seen.
-    NoSpeech,
 }
 
 /// One update of the live view.
@@ -102,8 +60,12 @@ pub struct Prediction {
     pub probabilities: Vec<f32>,
     /// This window's probabilities, unsmoothed.
     pub raw_probabilities: Vec<f32>,
+    /// The model's probability that this window holds speech.
+    pub speech_probability: f32,
     /// RMS level of the newest hop, dBFS.
     pub level_db: f32,
+    /// Whether a calibration sample of this speaker is in use.
+    pub calibrated: bool,
 }
 
 /// A live classifier. Owns the model; [`EmotionStream::model_mut`] lends it out for
@@ -111,17 +73,19 @@ pub struct Prediction {
 pub struct EmotionStream {
     model: EmotionModel,
     config: StreamConfig,
-    uncertain_threshold: f32,
+    decider: Decider,
     resampler: StreamResampler,
     mfcc: StreamingMfcc,
+    normalizer: SpeakerNormalizer,
     n_mfcc: usize,
-    /// The newest `window_frames` MFCC frames, oldest first.
+    /// The newest `window_frames` normalised MFCC frames, oldest first.
     frames: VecDeque<f32>,
-    /// RMS level of each hop-length block of audio in the window.
-    block_levels: VecDeque<f32>,
-    block: Vec<f32>,
+    /// Model-rate samples of the current hop, for the level meter.
+    hop_power: f64,
+    hop_count: usize,
     window: Vec<f32>,
     resampled: Vec<f32>,
+    normalized: Vec<f32>,
     hop_samples: usize,
     samples_to_next_hop: usize,
     total_samples: u64,
@@ -140,22 +104,30 @@ impl EmotionStream {
             return Err(Error::InvalidInput(format!("smoothing {} must be within (0, 1]", config.smoothing)));
         }
         let meta = model.metadata().clone();
-        let uncertain_threshold = config.uncertain_threshold.unwrap_or(meta.uncertain_threshold);
-        if !(0.0..=1.0).contains(&uncertain_threshold) {
-            return Err(Error::InvalidInput(format!("uncertain_threshold {uncertain_threshold} must be within 0..=1")));
+        let mut decider = Decider::from_metadata(&meta);
+        decider.uncertain_threshold = config.uncertain_threshold.unwrap_or(meta.uncertain_threshold);
+        if !(0.0..=1.0).contains(&decider.uncertain_threshold) {
+            return Err(Error::InvalidInput(format!(
+                "uncertain_threshold {} must be within 0..=1",
+                decider.uncertain_threshold
+            )));
         }
         let rate = meta.sample_rate();
         let mut mfcc = StreamingMfcc::new(&meta.features)?;
         let silence_frame = mfcc.silence_frame();
         let hop_samples = ((config.hop_seconds * rate as f64).round() as usize).max(1);
+        let normalizer = SpeakerNormalizer::new(&meta.normalization, meta.features.n_mels, meta.features.hop_seconds());
         let mut stream = Self {
             resampler: StreamResampler::new(input_rate, rate)?,
             n_mfcc: meta.features.n_mfcc,
             frames: VecDeque::with_capacity(meta.window_frames * meta.features.n_mfcc),
-            block_levels: VecDeque::new(),
-            block: Vec::with_capacity(meta.features.hop_length),
+            hop_power: 0.0,
+            hop_count: 0,
             window: vec![0.0; meta.window_frames * meta.features.n_mfcc],
             resampled: Vec::new(),
+            normalized: vec![0.0; meta.features.n_mfcc],
+            normalizer,
+            decider,
             hop_samples,
             samples_to_next_hop: hop_samples,
             total_samples: 0,
@@ -163,7 +135,6 @@ impl EmotionStream {
             silence_frame,
             failed: None,
             mfcc,
-            uncertain_threshold,
             config,
             model,
         };
@@ -187,22 +158,45 @@ impl EmotionStream {
         self.resampler.input_rate()
     }
 
-    /// Forgets all audio: the window starts again as silence.
+    /// Forgets all audio: the window starts again as silence. A calibration stays.
     pub fn reset(&mut self) {
         let window_frames = self.model.metadata().window_frames;
         self.resampler.reset();
         self.mfcc.reset();
+        self.normalizer.reset();
+        // Silence is never active, so normalising it leaves the baseline as it is.
+        let mut silence = vec![0.0; self.n_mfcc];
+        self.normalizer.clone().normalize_frame(&self.silence_frame, &mut silence);
         self.frames.clear();
         for _ in 0..window_frames {
-            self.frames.extend(self.silence_frame.iter().copied());
+            self.frames.extend(silence.iter().copied());
         }
-        self.block_levels.clear();
-        self.block_levels.extend(std::iter::repeat_n(rms_db(&[]), window_frames));
-        self.block.clear();
+        self.hop_power = 0.0;
+        self.hop_count = 0;
         self.samples_to_next_hop = self.hop_samples;
         self.total_samples = 0;
         self.smoothed = None;
         self.failed = None;
+    }
+
+    /// Calibrates the stream to a speaker from a sample of their ordinary, calm speech
+    /// (10–20 s is plenty) at `sample_rate` Hz, and starts again. Kept in memory only.
+    pub fn calibrate(&mut self, samples: &[f32], sample_rate: f64) -> Result<SpeakerProfile> {
+        let profile = speaker_profile(self.model.metadata(), samples, sample_rate)?;
+        self.set_calibration(Some(profile.clone()))?;
+        Ok(profile)
+    }
+
+    /// Uses a speaker profile (from [`EmotionStream::calibrate`] or an export), or with
+    /// `None` forgets it ("new speaker"); starts again either way.
+    pub fn set_calibration(&mut self, profile: Option<SpeakerProfile>) -> Result<()> {
+        self.normalizer.set_profile(profile)?;
+        self.reset();
+        Ok(())
+    }
+
+    pub fn calibration(&self) -> Option<&SpeakerProfile> {
+        self.normalizer.profile()
     }
 
     /// Feeds samples at the input rate; returns the predictions of every hop that completed.
@@ -239,87 +233,68 @@ impl EmotionStream {
         Ok(predictions)
     }
 
-    /// Model-rate samples: MFCC frames and block levels, keeping only the last window.
+    /// Model-rate samples: normalised MFCC frames, keeping only the last window, and the
+    /// hop's level.
     fn consume(&mut self, samples: &[f32]) {
-        let meta = self.model.metadata();
-        let (window_frames, hop_length) = (meta.window_frames, meta.features.hop_length);
-        let window_len = window_frames * self.n_mfcc;
-        let frames = &mut self.frames;
+        let window_len = self.model.metadata().window_frames * self.n_mfcc;
+        let (frames, normalizer, normalized) = (&mut self.frames, &mut self.normalizer, &mut self.normalized);
         self.mfcc.push(samples, |frame| {
-            frames.extend(frame.iter().copied());
+            normalizer.normalize_frame(frame, normalized);
+            frames.extend(normalized.iter().copied());
         });
         if frames.len() > window_len {
             let excess = frames.len() - window_len;
             frames.drain(..excess);
         }
-        for &s in samples {
-            self.block.push(s);
-            if self.block.len() == hop_length {
-                self.block_levels.push_back(rms_db(&self.block));
-                self.block.clear();
-            }
-        }
-        while self.block_levels.len() > window_frames {
-            self.block_levels.pop_front();
-        }
+        self.hop_power += samples.iter().map(|&s| (s as f64) * (s as f64)).sum::<f64>();
+        self.hop_count += samples.len();
         self.total_samples += samples.len() as u64;
     }
 
     fn predict(&mut self) -> Result<Prediction> {
-        let meta = self.model.metadata();
-        let rate = meta.sample_rate() as f64;
-        let hop_length = meta.features.hop_length;
-        let newest_blocks = (self.hop_samples / hop_length).max(1);
-        let level_db = {
-            let n = self.block_levels.len();
-            let newest = self.block_levels.iter().skip(n.saturating_sub(newest_blocks));
-            let mean_power = newest.clone().map(|db| 10f64.powf(*db as f64 / 10.0)).sum::<f64>()
-                / newest.count().max(1) as f64;
-            (10.0 * mean_power.max(1e-12).log10()) as f32
-        };
+        let rate = self.model.metadata().sample_rate() as f64;
+        let level_db = (10.0 * (self.hop_power / self.hop_count.max(1) as f64).max(1e-12).log10()) as f32;
+        self.hop_power = 0.0;
+        self.hop_count = 0;
         let time_s = self.total_samples as f64 / rate;
-        let has_speech = self.config.gate.has_speech(&self.block_levels);
         for (dst, src) in self.window.iter_mut().zip(self.frames.iter()) {
             *dst = *src;
         }
-        let raw = self.model.predict(&self.window)?;
-        let labels = self.model.labels();
-
-        if !has_speech {
-            let probabilities = self.smoothed.take().unwrap_or_else(|| raw.clone());
+        let out = self.model.predict(&self.window)?;
+        let calibrated = self.normalizer.profile().is_some();
+        if !self.decider.is_speech(&out) {
+            let probabilities = self.smoothed.take().unwrap_or_else(|| out.probabilities.clone());
             let confidence = probabilities.iter().copied().fold(0.0, f32::max);
             return Ok(Prediction {
                 time_s,
-                state: StreamState::NoSpeech,
+                state: State::NoSpeech,
                 label: None,
                 confidence,
                 probabilities,
-                raw_probabilities: raw,
+                raw_probabilities: out.probabilities,
+                speech_probability: out.speech_probability,
                 level_db,
+                calibrated,
             });
         }
         let alpha = self.config.smoothing;
-        let smoothed = match self.smoothed.take() {
-            Some(prev) => prev.iter().zip(&raw).map(|(p, r)| (1.0 - alpha) * p + alpha * r).collect(),
-            None => raw.clone(),
+        let smoothed: Vec<f32> = match self.smoothed.take() {
+            Some(prev) => prev.iter().zip(&out.probabilities).map(|(p, r)| (1.0 - alpha) * p + alpha * r).collect(),
+            None => out.probabilities.clone(),
         };
-        let (top, confidence) = argmax(&smoothed);
-        let state = if confidence < self.uncertain_threshold { StreamState::Uncertain } else { StreamState::Emotion };
+        let (top, confidence, state) = self.decider.judge(&smoothed);
         let prediction = Prediction {
             time_s,
             state,
-            label: Some(labels[top].clone()),
+            label: Some(self.model.labels()[top].clone()),
             confidence,
             probabilities: smoothed.clone(),
-            raw_probabilities: raw,
+            raw_probabilities: out.probabilities,
+            speech_probability: out.speech_probability,
             level_db,
+            calibrated,
         };
         self.smoothed = Some(smoothed);
         Ok(prediction)
     }
-}
-
-/// Index and value of the largest element (first on ties).
-pub fn argmax(values: &[f32]) -> (usize, f32) {
-    values.iter().copied().enumerate().fold((0, f32::NEG_INFINITY), |best, (i, v)| if v > best.1 { (i, v) } else { best })
 }

@@ -14,16 +14,21 @@ const TS_TYPES: &'static str = r#"
 export type StreamState = "emotion" | "uncertain" | "no_speech";
 export interface Prediction {
   time_s: number; state: StreamState; label: string | null; confidence: number;
-  probabilities: number[]; raw_probabilities: number[]; level_db: number;
+  probabilities: number[]; raw_probabilities: number[]; speech_probability: number;
+  level_db: number; calibrated: boolean;
 }
-export interface Segment { start_s: number; end_s: number; speech: boolean; label: string; probabilities: number[]; }
+export interface Segment {
+  start_s: number; end_s: number; speech: boolean; speech_probability: number;
+  label: string | null; probabilities: number[];
+}
 export interface ClipResult {
-  duration_s: number; label: string; confidence: number; probabilities: number[];
-  labels: string[]; speech: boolean; segments: Segment[];
+  duration_s: number; state: StreamState; label: string | null; confidence: number;
+  probabilities: number[]; labels: string[]; speech: boolean; calibrated: boolean; segments: Segment[];
 }
+export interface SpeakerProfile { sum: number[]; active_frames: number; active_seconds: number; }
 export interface ModelInfo {
-  name: string; labels: string[]; sampleRate: number; windowSeconds: number; hopSeconds: number;
-  uncertainThreshold: number;
+  name: string; labels: string[]; labelAliases: Record<string, string>; sampleRate: number;
+  windowSeconds: number; hopSeconds: number; uncertainThreshold: number; speechThreshold: number;
 }
 "#;
 
@@ -52,10 +57,12 @@ pub struct Classifier {
 struct ModelInfo<'a> {
     name: &'a str,
     labels: &'a [String],
+    label_aliases: &'a std::collections::BTreeMap<String, String>,
     sample_rate: u32,
     window_seconds: f64,
     hop_seconds: f64,
     uncertain_threshold: f32,
+    speech_threshold: f32,
 }
 
 #[wasm_bindgen]
@@ -79,30 +86,19 @@ impl Classifier {
         Ok(Classifier { stream })
     }
 
-    pub fn labels(&self) -> Vec<String> {
-        self.stream.model().labels().to_vec()
-    }
-
     #[wasm_bindgen(js_name = modelInfo, unchecked_return_type = "ModelInfo")]
     pub fn model_info(&self) -> Result<JsValue, JsError> {
         let meta = self.stream.model().metadata();
         to_js(&ModelInfo {
             name: &meta.name,
             labels: &meta.labels,
+            label_aliases: &meta.label_aliases,
             sample_rate: meta.sample_rate(),
             window_seconds: meta.window_seconds(),
             hop_seconds: self.stream.config().hop_seconds,
             uncertain_threshold: self.stream.config().uncertain_threshold.unwrap_or(meta.uncertain_threshold),
+            speech_threshold: meta.speech.threshold,
         })
-    }
-
-    /// Feeds samples; returns the newest prediction if a hop completed, else `undefined`.
-    #[wasm_bindgen(unchecked_return_type = "Prediction | undefined")]
-    pub fn push(&mut self, samples: &[f32]) -> Result<JsValue, JsError> {
-        match self.stream.push(samples).map_err(js_err)?.pop() {
-            Some(prediction) => to_js(&prediction),
-            None => Ok(JsValue::UNDEFINED),
-        }
     }
 
     /// Feeds samples; returns every prediction that became due (possibly none).
@@ -111,16 +107,46 @@ impl Classifier {
         to_js(&self.stream.push(samples).map_err(js_err)?)
     }
 
-    /// Forgets the stream's audio and smoothing.
+    /// Forgets the stream's audio and smoothing (a calibration stays).
     pub fn reset(&mut self) {
         self.stream.reset();
+    }
+
+    /// Calibrates to a speaker from a sample of their ordinary, calm speech (mono, at
+    /// `sampleRate` Hz; 10–20 s). Used by the stream and by `classifyClip` until cleared.
+    #[wasm_bindgen(unchecked_return_type = "SpeakerProfile")]
+    pub fn calibrate(&mut self, samples: &[f32], sample_rate: f64) -> Result<JsValue, JsError> {
+        to_js(&self.stream.calibrate(samples, sample_rate).map_err(js_err)?)
+    }
+
+    /// Uses a speaker profile returned by `calibrate` (e.g. on another classifier), or with
+    /// `null` forgets it.
+    #[wasm_bindgen(js_name = setCalibration)]
+    pub fn set_calibration(&mut self, #[wasm_bindgen(unchecked_param_type = "SpeakerProfile | null")] profile: JsValue) -> Result<(), JsError> {
+        let profile = if profile.is_null() || profile.is_undefined() {
+            None
+        } else {
+            Some(serde_wasm_bindgen::from_value(profile).map_err(|e| JsError::new(&format!("not a speaker profile: {e}")))?)
+        };
+        self.stream.set_calibration(profile).map_err(js_err)
+    }
+
+    /// Forgets the calibration ("new speaker") and the stream's audio.
+    #[wasm_bindgen(js_name = clearCalibration)]
+    pub fn clear_calibration(&mut self) -> Result<(), JsError> {
+        self.stream.set_calibration(None).map_err(js_err)
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn calibrated(&self) -> bool {
+        self.stream.calibration().is_some()
     }
 
     /// Classifies a whole mono clip at `sampleRate` Hz, with a per-segment timeline.
     #[wasm_bindgen(js_name = classifyClip, unchecked_return_type = "ClipResult")]
     pub fn classify_clip(&mut self, samples: &[f32], sample_rate: f64) -> Result<JsValue, JsError> {
-        let result =
-            classify_clip(self.stream.model_mut(), samples, sample_rate, &ClipOptions::default()).map_err(js_err)?;
+        let options = ClipOptions { calibration: self.stream.calibration().cloned(), ..ClipOptions::default() };
+        let result = classify_clip(self.stream.model_mut(), samples, sample_rate, &options).map_err(js_err)?;
         to_js(&result)
     }
 }
@@ -156,7 +182,7 @@ impl Mfcc {
     }
 }
 
-/// The embedded model alone: class probabilities for one window of raw MFCC frames
+/// The embedded model alone: class probabilities for one window of normalised MFCC frames
 /// (`inputLength` values, frames × coefficients, row-major).
 #[wasm_bindgen]
 pub struct Model {
@@ -177,6 +203,6 @@ impl Model {
     }
 
     pub fn predict(&mut self, window: &[f32]) -> Result<Vec<f32>, JsError> {
-        self.inner.predict(window).map_err(js_err)
+        Ok(self.inner.predict(window).map_err(js_err)?.probabilities)
     }
 }

@@ -322,16 +322,22 @@ fn every_result_names_the_model_and_its_fingerprint() {
     let line = &json_lines(&out)[0];
     assert_eq!(line["model"], serde_json::json!({"name": "emotion4", "fingerprint": fingerprint}));
 
+    // Another model: the same weights with other metadata (a new name) is another fingerprint.
+    let dir = scratch("model-id");
     let models = concat!(env!("CARGO_MANIFEST_DIR"), "/models");
-    let (onnx, meta) = (format!("{models}/emotion8.onnx"), format!("{models}/emotion8.json"));
-    let out = cli(&["--model", &onnx, "--metadata", &meta, "classify", clip.to_str().unwrap()]);
+    let onnx = format!("{models}/emotion4.onnx");
+    let meta_json = std::fs::read_to_string(format!("{models}/emotion4.json")).unwrap();
+    let mut meta_value: serde_json::Value = serde_json::from_str(&meta_json).unwrap();
+    meta_value["name"] = "emotion4-renamed".into();
+    let renamed = serde_json::to_string_pretty(&meta_value).unwrap();
+    let meta = dir.join("renamed.json");
+    std::fs::write(&meta, &renamed).unwrap();
+    let out = cli(&["--model", &onnx, "--metadata", meta.to_str().unwrap(), "classify", clip.to_str().unwrap()]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let expected = speech_emotion::fingerprint::model_fingerprint(
-        &std::fs::read(&onnx).unwrap(),
-        &std::fs::read_to_string(&meta).unwrap(),
-    );
+    let expected = speech_emotion::fingerprint::model_fingerprint(&std::fs::read(&onnx).unwrap(), &renamed);
     assert_ne!(expected, fingerprint);
-    assert_eq!(json_lines(&out)[0]["model"], serde_json::json!({"name": "emotion8", "fingerprint": expected}));
+    assert_eq!(json_lines(&out)[0]["model"], serde_json::json!({"name": "emotion4-renamed", "fingerprint": expected}));
+    std::fs::remove_dir_all(&dir).ok();
 
     let info: serde_json::Value = serde_json::from_slice(&cli(&["info"]).stdout).unwrap();
     assert_eq!(info["fingerprint"], fingerprint.as_str());

@@ -9,10 +9,6 @@ use speech_emotion::model::{EmotionModel, ModelMetadata, EMBEDDED_METADATA, EMBE
 use speech_emotion::Error;
 
 const EXPECTATIONS: &str = include_str!("golden/model_expectations.jsonl");
-// The 8-class model ships beside the embedded one, for users who choose it.
-const EMOTION8_ONNX: &[u8] = include_bytes!("../models/emotion8.onnx");
-const EMOTION8_METADATA: &str = include_str!("../models/emotion8.json");
-const EMOTION8_EXPECTATIONS: &str = include_str!("golden/model8_expectations.jsonl");
 
 /// Replays recorded CLI results: same label, probabilities within 1e-4.
 fn reproduces(model: &mut EmotionModel, expectations: &str) {
@@ -23,7 +19,7 @@ fn reproduces(model: &mut EmotionModel, expectations: &str) {
         let relative = path.split("ravdess/").nth(1).expect("a shared RAVDESS clip");
         let (clip, rate) = common::load_clip(relative);
         let result = classify_clip(model, &clip, rate as f64, &ClipOptions::default()).unwrap();
-        assert_eq!(result.label, expected["label"].as_str().unwrap(), "{path}");
+        assert_eq!(result.label.as_deref(), expected["label"].as_str(), "{path}");
         for (label, p) in result.labels.iter().zip(&result.probabilities) {
             let want = expected["probabilities"][label].as_f64().unwrap() as f32;
             assert!((p - want).abs() < 1e-4, "{path} {label}: {p} vs recorded {want}");
@@ -39,23 +35,14 @@ fn embedded_model_loads_and_matches_its_metadata() {
     let meta = model.metadata();
     assert_eq!(meta.labels, ["neutral", "happy", "sad", "angry"]);
     assert_eq!(meta.input.shape, [1, meta.window_frames, meta.features.n_mfcc]);
-    assert_eq!(meta.normalization.mean.len(), meta.features.n_mfcc);
-    assert!(EMBEDDED_ONNX.len() < 1_000_000, "the shipped model stays small");
+    assert_eq!(meta.normalization.prior_mean.len(), meta.features.n_mfcc);
+    assert_eq!(meta.label_aliases.get("calm").map(String::as_str), Some("neutral"));
+    assert!(EMBEDDED_ONNX.len() <= 300_000, "the model budget is 300 KB");
 }
 
 #[test]
 fn embedded_model_reproduces_recorded_cli_predictions() {
     reproduces(&mut EmotionModel::embedded().unwrap(), EXPECTATIONS);
-}
-
-#[test]
-fn eight_class_model_loads_matches_its_metadata_and_reproduces_cli_predictions() {
-    let mut model = EmotionModel::from_bytes(EMOTION8_ONNX, EMOTION8_METADATA).unwrap();
-    assert_eq!(model.labels(), ["neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised"]);
-    assert_eq!(model.metadata().features, ModelMetadata::from_json(EMBEDDED_METADATA).unwrap().features,
-               "both models use the same features");
-    assert!(EMOTION8_ONNX.len() < 300_000);
-    reproduces(&mut model, EMOTION8_EXPECTATIONS);
 }
 
 #[test]
@@ -68,16 +55,45 @@ fn corrupt_or_mismatched_models_are_rejected_with_a_reason() {
 
     let mut meta: serde_json::Value = serde_json::from_str(EMBEDDED_METADATA).unwrap();
     meta["labels"] = serde_json::json!(["a", "b", "c"]);
+    meta["label_aliases"] = serde_json::json!({});
     let err = EmotionModel::from_bytes(EMBEDDED_ONNX, &meta.to_string()).unwrap_err();
-    assert!(err.to_string().contains("3 labels"), "{err}");
+    assert!(err.to_string().contains("speech.output_index"), "{err}");
+    meta["speech"]["output_index"] = serde_json::json!(3);
+    let err = EmotionModel::from_bytes(EMBEDDED_ONNX, &meta.to_string()).unwrap_err();
+    assert!(err.to_string().contains("3 labels plus the speech output"), "{err}");
 
     let mut meta: serde_json::Value = serde_json::from_str(EMBEDDED_METADATA).unwrap();
     meta["features"]["n_mfcc"] = serde_json::json!(20);
     assert!(matches!(EmotionModel::from_bytes(EMBEDDED_ONNX, &meta.to_string()), Err(Error::Metadata(_))));
 
-    for broken in ["", "{", "[]", "{\"format_version\": 1}"] {
+    for broken in ["", "{", "[]", "{\"format_version\": 3}", "{\"name\": \"x\"}"] {
         assert!(matches!(ModelMetadata::from_json(broken), Err(Error::Metadata(_))), "{broken:?}");
     }
+}
+
+#[test]
+fn a_version_1_metadata_file_fails_with_what_to_do() {
+    let err = ModelMetadata::from_json(r#"{"format_version": 1, "labels": ["a", "b"]}"#).unwrap_err();
+    assert!(err.to_string().contains("retrain or re-export"), "{err}");
+}
+
+#[test]
+fn labels_must_be_unique_and_aliases_must_point_at_labels() {
+    let with = |edit: &dyn Fn(&mut serde_json::Value)| {
+        let mut meta: serde_json::Value = serde_json::from_str(EMBEDDED_METADATA).unwrap();
+        edit(&mut meta);
+        ModelMetadata::from_json(&meta.to_string())
+    };
+    let err = with(&|m| m["labels"] = serde_json::json!(["neutral", "sad", "sad", "angry"])).unwrap_err();
+    assert!(err.to_string().contains("\"sad\" appears more than once"), "{err}");
+    let err = with(&|m| m["label_aliases"] = serde_json::json!({"calm": "serene"})).unwrap_err();
+    assert!(err.to_string().contains("not one of the labels"), "{err}");
+    let err = with(&|m| m["label_aliases"] = serde_json::json!({"sad": "angry"})).unwrap_err();
+    assert!(err.to_string().contains("not itself a label"), "{err}");
+    let meta = with(&|_| {}).unwrap();
+    assert_eq!(meta.canonical_label("calm"), Some("neutral"));
+    assert_eq!(meta.canonical_label("sad"), Some("sad"));
+    assert_eq!(meta.canonical_label("surprised"), None);
 }
 
 /// Protobuf bytes of a valid ONNX model whose graph has no inputs and no outputs (tract

@@ -30,23 +30,23 @@ fn tone(rate: f64, seconds: f64) -> Vec<f32> {
 #[wasm_bindgen_test]
 fn classifier_reports_labels_and_model_info() {
     let c = ok(Classifier::new(48_000.0));
-    assert_eq!(c.labels(), ["neutral", "happy", "sad", "angry"]);
     let info = ok(c.model_info());
+    let labels: Vec<String> = js_sys::Array::from(&get(&info, "labels")).iter().map(|v| v.as_string().unwrap()).collect();
+    assert_eq!(labels, ["neutral", "happy", "sad", "angry"]);
+    assert_eq!(get(&get(&info, "labelAliases"), "calm").as_string().as_deref(), Some("neutral"));
+    assert!(get(&info, "speechThreshold").as_f64().is_some());
     assert_eq!(get(&info, "sampleRate").as_f64(), Some(16_000.0));
     assert_eq!(get(&info, "hopSeconds").as_f64(), Some(0.25));
 }
 
 #[wasm_bindgen_test]
-fn push_returns_a_prediction_each_hop_as_a_plain_object() {
+fn push_all_returns_a_prediction_each_hop_as_a_plain_object() {
     let mut c = ok(Classifier::new(44_100.0));
     // 128-sample render quanta, as an AudioWorklet would deliver them.
     let audio = tone(44_100.0, 1.0);
     let mut predictions = Vec::new();
     for chunk in audio.chunks(128) {
-        let p = ok(c.push(chunk));
-        if !p.is_undefined() {
-            predictions.push(p);
-        }
+        predictions.extend(js_sys::Array::from(&ok(c.push_all(chunk))).iter());
     }
     // 0.25, 0.5 and 0.75 s have passed; 1.0 s may still sit in the resampler's look-ahead.
     assert!((3..=4).contains(&predictions.len()), "{} predictions", predictions.len());
@@ -57,6 +57,28 @@ fn push_returns_a_prediction_each_hop_as_a_plain_object() {
     assert!((sum - 1.0).abs() < 1e-4);
     let state = get(last, "state").as_string().unwrap();
     assert!(["emotion", "uncertain", "no_speech"].contains(&state.as_str()));
+    assert_eq!(get(last, "calibrated").as_bool(), Some(false));
+    assert!(get(last, "speech_probability").as_f64().is_some());
+}
+
+#[wasm_bindgen_test]
+fn calibration_from_js_is_applied_reported_and_cleared() {
+    let mut c = ok(Classifier::new(16_000.0));
+    assert!(c.calibrate(&tone(16_000.0, 1.0), 16_000.0).is_err(), "one second is too little speech");
+    let profile = ok(c.calibrate(&tone(16_000.0, 6.0), 16_000.0));
+    assert!(get(&profile, "active_seconds").as_f64().unwrap() >= 3.0);
+    assert!(c.calibrated());
+    let clip = ok(c.classify_clip(&tone(16_000.0, 3.0), 16_000.0));
+    assert_eq!(get(&clip, "calibrated").as_bool(), Some(true));
+    // The profile is plain data: another classifier can take it (nothing is stored anywhere).
+    let mut other = ok(Classifier::new(48_000.0));
+    ok(other.set_calibration(profile));
+    assert!(other.calibrated());
+    ok(other.set_calibration(JsValue::NULL));
+    assert!(!other.calibrated());
+    assert!(other.set_calibration(JsValue::from_str("nonsense")).is_err());
+    ok(c.clear_calibration());
+    assert!(!c.calibrated());
 }
 
 #[wasm_bindgen_test]
@@ -77,22 +99,23 @@ fn bad_input_throws_instead_of_panicking() {
     assert!(Classifier::new(f64::NAN).is_err());
     assert!(Classifier::new(1e9).is_err());
     let mut c = ok(Classifier::new(16_000.0));
-    assert!(c.push(&[0.0, f32::NAN]).is_err());
+    assert!(c.push_all(&[0.0, f32::NAN]).is_err());
     assert!(c.classify_clip(&[], 16_000.0).is_err());
     assert!(c.classify_clip(&[0.0; 100], 16_000.0).is_err());
     assert!(c.classify_clip(&[0.1; 100], -5.0).is_err());
     assert!(Classifier::with_model(b"not a model", "{}", 16_000.0).is_err());
     assert!(Classifier::with_model(speech_emotion::model::EMBEDDED_ONNX, "{\"labels\": []}", 16_000.0).is_err());
     // Still usable after all those errors.
-    assert!(ok(c.push(&vec![0.0; 4_000])).is_object());
+    assert_eq!(js_sys::Array::from(&ok(c.push_all(&vec![0.0; 4_000]))).length(), 1);
 }
 
 #[wasm_bindgen_test]
 fn classify_clip_returns_a_timeline() {
     let mut c = ok(Classifier::new(16_000.0));
     let result = ok(c.classify_clip(&tone(22_050.0, 5.0), 22_050.0));
-    let label = get(&result, "label").as_string().unwrap();
-    assert!(c.labels().contains(&label));
+    let state = get(&result, "state").as_string().unwrap();
+    let label = get(&result, "label");
+    assert_eq!(label.is_null(), state == "no_speech", "a label exactly when there is speech");
     let segments = js_sys::Array::from(&get(&result, "segments"));
     assert!(segments.length() >= 3, "5 s with a 1 s segment hop");
     assert!((get(&result, "duration_s").as_f64().unwrap() - 5.0).abs() < 1e-3);

@@ -1,14 +1,15 @@
-"""Score the cross-validation fold models with the Rust CLI, on clean and degraded audio.
+"""Score the cross-validation fold models with the Rust CLI: per corpus, per sex, clean and
+degraded, a gain sweep, leave-one-corpus-out, and speaker calibration.
 
     python training/evaluate_cli.py [--model emotion4] [--cli target/release/speech-emotion]
 
-train.py leaves each fold's ONNX model, metadata and held-out test list in
-training/cache/folds/<model>/. This script writes degraded copies of the test clips
-(training/cache/degraded/<condition>/, 16-bit WAV), runs
-`speech-emotion --model foldK.onnx --metadata foldK.json evaluate ... --json` for every
-fold and condition, and writes models/cli-eval-<model>.json, from which the model card's
-per-fold, per-class and robustness tables are generated. So every number in the card is
-what the shipped engine computes, not what PyTorch computed.
+train.py leaves each fold's ONNX model, metadata and held-out test list (with corpus,
+speaker and sex columns) in training/cache/folds/<model>/, and the leave-one-corpus-out
+models beside them. This script writes degraded copies of the test clips
+(training/cache/degraded/<condition>/, 16-bit WAV), runs `speech-emotion evaluate --json`
+on each (fold, corpus[, sex]) subset, pools the CLI's confusion matrices and writes
+models/cli-eval-<model>.json, from which the model card's tables are generated. Every number
+in the card is what the shipped engine computes, not what PyTorch computed.
 
 Light dependencies (numpy, soundfile, scipy): the degradations are unit-tested in CI.
 """
@@ -25,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
-from scipy.signal import resample_poly
+from scipy.signal import fftconvolve, resample_poly
 
 REPO = Path(__file__).resolve().parent.parent
 CACHE = REPO / "training" / "cache"
@@ -40,8 +41,13 @@ CONDITIONS: dict[str, str] = {
     "pink10": "pink (1/f) noise at 10 dB SNR",
     "pink5": "pink (1/f) noise at 5 dB SNR",
     "tel8k": "resampled to 8 kHz (telephone band, < 4 kHz); the engine resamples it back",
-    "gain-20": "attenuated by 20 dB",
+    "gain-30": "30 dB quieter",
+    "gain-20": "20 dB quieter",
+    "gain-10": "10 dB quieter",
+    "gain+10": "10 dB louder (clipped to full scale where it exceeds it)",
+    "gain+20": "20 dB louder (clipped to full scale where it exceeds it)",
 }
+GAIN_SWEEP = ["gain-30", "gain-20", "gain-10", "clean", "gain+10", "gain+20"]
 
 
 def active_power(y: np.ndarray, rate: int) -> float:
@@ -77,21 +83,37 @@ def degrade(y: np.ndarray, rate: int, condition: str, rng: np.random.Generator) 
         return add_noise(y, rate, float(condition[len(colour):]), colour, rng), rate
     if condition == "tel8k":
         return resample_poly(y, 8000, rate), 8000
-    if condition == "gain-20":
-        return y * 10 ** (-20 / 20), rate
+    if condition.startswith("gain"):
+        return np.clip(y * 10 ** (float(condition[4:]) / 20), -1.0, 1.0), rate
     raise ValueError(f"unknown condition {condition}")
 
 
-def training_degradation(y: np.ndarray, rate: int, rng: np.random.Generator) -> np.ndarray:
-    """A random degradation for training (train.py --noise-aug): white or pink noise at an
-    SNR drawn uniformly from 5–30 dB, or the telephone band (to 8 kHz and back). Same
-    length as the input. The test conditions above use fixed SNRs and their own seeds."""
-    kind = rng.choice(["white", "pink", "tel"], p=[0.4, 0.4, 0.2])
+def add_reverb(y: np.ndarray, rate: int, rt60: float, rng: np.random.Generator) -> np.ndarray:
+    """Light synthetic room: the direct sound plus an exponentially decaying noise tail whose
+    level falls 60 dB in `rt60` seconds, at a direct-to-reverberant ratio of 0-10 dB."""
+    n = int(rt60 * rate)
+    t = np.arange(n) / rate
+    tail = rng.standard_normal(n) * 10 ** (-3 * t / rt60)
+    tail[: int(0.005 * rate)] = 0.0  # first reflections after 5 ms
+    tail *= np.sqrt(10 ** (-rng.uniform(0, 10) / 10) / (tail ** 2).sum())
+    ir = np.concatenate([[1.0], tail[1:]])
+    wet = fftconvolve(y, ir)[: len(y)]
+    return wet * np.sqrt((y ** 2).sum() / max((wet ** 2).sum(), 1e-20))
+
+
+def training_degradation(y: np.ndarray, rate: int, rng: np.random.Generator) -> tuple[np.ndarray, str]:
+    """A random degradation for training (train.py): white or pink noise at an SNR drawn
+    uniformly from 5–30 dB, the telephone band (to 8 kHz and back), or a light synthetic
+    room (RT60 0.15–0.8 s). Same length as the input; returns the kind too. The test
+    conditions above use fixed SNRs and their own seeds."""
+    kind = str(rng.choice(["white", "pink", "tel", "reverb"], p=[0.3, 0.3, 0.15, 0.25]))
     if kind == "tel":
         band, band_rate = degrade(y, rate, "tel8k", rng)
         out = resample_poly(band, rate, band_rate)[: len(y)]
-        return np.pad(out, (0, len(y) - len(out)))
-    return add_noise(y, rate, float(rng.uniform(5, 30)), str(kind), rng)
+        return np.pad(out, (0, len(y) - len(out))), kind
+    if kind == "reverb":
+        return add_reverb(y, rate, float(rng.uniform(0.15, 0.8)), rng), kind
+    return add_noise(y, rate, float(rng.uniform(5, 30)), kind, rng), kind
 
 
 def degraded_copy(source: Path, condition: str) -> Path:
@@ -106,37 +128,52 @@ def degraded_copy(source: Path, condition: str) -> Path:
     return target
 
 
-def test_list(folds: Path, fold: int, condition: str) -> Path:
-    """The fold's test CSV, pointing at the degraded copies."""
-    source = folds / f"fold{fold}-test.csv"
-    if condition == "clean":
-        return source
-    rows = list(csv.DictReader(open(source)))
-    target = CACHE / "degraded" / condition / f"{folds.name}-fold{fold}.csv"
+def subset_csv(rows: list[dict], name: str, condition: str) -> Path:
+    """A `path,label` CSV of these rows (their degraded copies for a condition)."""
+    target = CACHE / "degraded" / condition / f"{name}.csv"
     target.parent.mkdir(parents=True, exist_ok=True)
     with open(target, "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["path", "label"])
         for r in rows:
-            w.writerow([str(degraded_copy(Path(r["path"]), condition)), r["label"]])
+            path = Path(r["path"]) if condition == "clean" else degraded_copy(Path(r["path"]), condition)
+            w.writerow([str(path), r["label"]])
     return target
 
 
-def summarise(reports: list[dict], labels: list[str]) -> dict:
-    n = len(labels)
-    pooled = np.zeros((n, n), dtype=int)
-    for r in reports:
-        pooled += np.array(r["confusion_matrix"]["counts"])
-    support = pooled.sum(axis=1)
-    recall = np.diag(pooled) / np.maximum(support, 1)
+def cli_confusion(cli: Path, model: Path, csv_path: Path, calibration: list[str] = ()) -> np.ndarray:
+    """[n, n + 1] counts (last column: no speech found) from `speech-emotion evaluate --json`."""
+    command = [str(cli), "--model", str(model), "--metadata", str(model.with_suffix(".json"))]
+    for c in calibration:
+        command += ["--calibration", c]
+    out = subprocess.run(command + ["evaluate", str(csv_path), "--json"], check=True, capture_output=True, text=True).stdout
+    report = json.loads(out)
+    assert not report["failed"], report["failed"]
+    cm = report["confusion_matrix"]
+    return np.column_stack([np.array(cm["counts"]), np.array(cm["no_speech"])])
+
+
+def scores(confusion: np.ndarray, labels: list[str]) -> dict:
+    """UA (mean recall over classes present), WA, recall per class, from a pooled
+    [n, n + 1] confusion matrix whose last column counts clips without speech."""
+    support = confusion.sum(axis=1)
+    recall = np.diag(confusion[:, : len(labels)]) / np.maximum(support, 1)
+    present = support > 0
     return {
-        "folds": [{"fold": k + 1, "clips": r["evaluated"], "unweighted_accuracy": r["unweighted_accuracy"],
-                   "weighted_accuracy": r["weighted_accuracy"]} for k, r in enumerate(reports)],
-        "mean_unweighted_accuracy": float(np.mean([r["unweighted_accuracy"] for r in reports])),
-        "mean_weighted_accuracy": float(np.mean([r["weighted_accuracy"] for r in reports])),
-        "pooled": {"recall": dict(zip(labels, map(float, recall))), "support": dict(zip(labels, map(int, support))),
-                   "confusion": pooled.tolist()},
+        "unweighted_accuracy": float(recall[present].mean()) if present.any() else None,
+        "weighted_accuracy": float(np.trace(confusion[:, : len(labels)]) / max(confusion.sum(), 1)),
+        "recall": {l: (float(r) if s else None) for l, r, s in zip(labels, recall, support)},
+        "support": dict(zip(labels, map(int, support))),
+        "no_speech": int(confusion[:, -1].sum()),
+        "clips": int(confusion.sum()),
+        "confusion": confusion.astype(int).tolist(),
     }
+
+
+def calibration_split(rows: list[dict]) -> tuple[list[str], list[dict]]:
+    """Two of the speaker's neutral clips as the calibration sample; the rest to score."""
+    neutral = sorted(r["path"] for r in rows if r["emotion"] == "neutral")[:2]
+    return neutral, [r for r in rows if r["path"] not in neutral]
 
 
 def main() -> None:
@@ -147,45 +184,91 @@ def main() -> None:
     args = parser.parse_args()
 
     folds = CACHE / "folds" / args.model
-    n_folds = len(list(folds.glob("fold*.onnx")))
-    if n_folds == 0:
+    fold_models = sorted(folds.glob("fold*.onnx"))
+    if not fold_models:
         sys.exit(f"no fold models in {folds}: run training/train.py --metadata models/{args.model}.json first")
-    labels = json.loads((folds / "fold1.json").read_text())["labels"]
+    labels = json.loads(fold_models[0].with_suffix(".json").read_text())["labels"]
+    n = len(labels)
     started = time.time()
-    results = {}
+    tests = {m: list(csv.DictReader(open(folds / f"{m.stem}-test.csv"))) for m in fold_models}
+    corpora = sorted({r["corpus"] for rows in tests.values() for r in rows})
+
+    conditions = {}
     for condition in args.conditions.split(","):
-        reports = []
-        for k in range(1, n_folds + 1):
-            command = [str(args.cli), "--model", str(folds / f"fold{k}.onnx"), "--metadata", str(folds / f"fold{k}.json"),
-                       "evaluate", str(test_list(folds, k, condition)), "--json"]
-            out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
-            report = json.loads(out)
-            assert report["confusion_matrix"]["labels"] == labels and not report["failed"], report["failed"]
-            reports.append(report)
-        results[condition] = {"description": CONDITIONS[condition], **summarise(reports, labels)}
-        print(f"{condition:>8}: mean UA {100 * results[condition]['mean_unweighted_accuracy']:.1f} %  "
-              f"WA {100 * results[condition]['mean_weighted_accuracy']:.1f} %  ({time.time() - started:.0f} s)", flush=True)
+        pooled = {c: np.zeros((n, n + 1), dtype=int) for c in corpora}
+        for model, rows in tests.items():
+            for corpus in corpora:
+                subset = [r for r in rows if r["corpus"] == corpus]
+                if subset:
+                    pooled[corpus] += cli_confusion(args.cli, model, subset_csv(subset, f"{args.model}-{model.stem}-{corpus}", condition))
+        conditions[condition] = {"description": CONDITIONS[condition], **{c: scores(pooled[c], labels) for c in corpora}}
+        print(f"{condition:>8}: " + "  ".join(f"{c} UA {100 * conditions[condition][c]['unweighted_accuracy']:.1f} %" for c in corpora)
+              + f"  ({time.time() - started:.0f} s)", flush=True)
+
+    by_sex = {}
+    for corpus in corpora:
+        for sex in ("female", "male"):
+            pooled = np.zeros((n, n + 1), dtype=int)
+            for model, rows in tests.items():
+                subset = [r for r in rows if r["corpus"] == corpus and r["sex"] == sex]
+                if subset:
+                    pooled += cli_confusion(args.cli, model, subset_csv(subset, f"{args.model}-{model.stem}-{corpus}-{sex}", "clean"))
+            by_sex[f"{corpus}/{sex}"] = scores(pooled, labels)
+
+    calibration = {c: {"uncalibrated": np.zeros((n, n + 1), dtype=int), "calibrated": np.zeros((n, n + 1), dtype=int)} for c in corpora}
+    for model, rows in tests.items():
+        for speaker in sorted({r["speaker"] for r in rows}):
+            mine = [r for r in rows if r["speaker"] == speaker]
+            sample, scored = calibration_split(mine)
+            if len(sample) < 2:
+                continue
+            name = f"{args.model}-{model.stem}-{speaker}"
+            listing = subset_csv(scored, name, "clean")
+            corpus = mine[0]["corpus"]
+            calibration[corpus]["uncalibrated"] += cli_confusion(args.cli, model, listing)
+            calibration[corpus]["calibrated"] += cli_confusion(args.cli, model, listing, sample)
+    calibration = {c: {k: scores(v, labels) for k, v in d.items()} for c, d in calibration.items()}
+    print("calibration: " + "  ".join(f"{c} UA {100 * d['uncalibrated']['unweighted_accuracy']:.1f} → "
+                                      f"{100 * d['calibrated']['unweighted_accuracy']:.1f} %" for c, d in calibration.items()), flush=True)
+
+    loco = {}
+    for source in corpora:
+        model = folds / f"loco-{source}.onnx"
+        if model.exists():
+            rows = list(csv.DictReader(open(folds / f"loco-{source}-test.csv")))
+            target = rows[0]["corpus"]
+            loco[f"{source}->{target}"] = scores(cli_confusion(args.cli, model, subset_csv(rows, f"{args.model}-loco-{source}", "clean")), labels)
+            print(f"leave-one-corpus-out {source} -> {target}: UA {100 * loco[f'{source}->{target}']['unweighted_accuracy']:.1f} %", flush=True)
 
     version = subprocess.run([str(args.cli), "--version"], capture_output=True, text=True).stdout.strip()
     out = REPO / "models" / f"cli-eval-{args.model}.json"
     out.write_text(json.dumps({
         "model": args.model,
         "labels": labels,
-        "protocol": "each fold model, exported to ONNX by train.py, scores its held-out actors with "
-                    "`speech-emotion evaluate` (mean softmax over 3 s windows, 1 s hop)",
+        "protocol": f"{len(fold_models)} speaker-grouped folds over both corpora: each fold model, exported to ONNX by "
+                    "train.py, scores its held-out speakers with `speech-emotion evaluate` (mean probabilities over the "
+                    "3 s windows, 1 s hop, that the model hears as speech; a clip with none counts as a miss); "
+                    "confusion matrices pooled over folds",
         "cli": version,
         "command": "python training/evaluate_cli.py --model " + args.model,
         "snr": "relative to the mean power of the active 20 ms frames (within 40 dB of the loudest)",
-        "conditions": results,
+        "conditions": conditions,
+        "gain_sweep": [c for c in GAIN_SWEEP if c in conditions],
+        "by_sex": by_sex,
+        "calibration": {"protocol": "per held-out speaker: two neutral clips are the calibration sample (`--calibration`) "
+                                    "and are left out of scoring; the speaker's other clips are scored with and without it",
+                        **calibration},
+        "leave_one_corpus_out": loco,
         "wall_time_s": round(time.time() - started, 1),
     }, indent=2) + "\n")
     print(f"wrote {out.relative_to(REPO)}")
     from plots import plot_confusion
-    png = REPO / "models" / f"confusion-{args.model}.png"
     try:
-        plot_confusion(np.array(results["clean"]["pooled"]["confusion"]), labels,
-                       f"{args.model}: Rust CLI on held-out actors, 5 actor-grouped folds (pooled)", png)
-        print(f"wrote {png.relative_to(REPO)}")
+        for corpus in corpora:
+            cm = np.array(conditions["clean"][corpus]["confusion"])[:, :n]
+            png = REPO / "models" / f"confusion-{args.model}-{corpus}.png"
+            plot_confusion(cm, labels, f"{args.model}: Rust CLI on held-out {corpus} speakers (pooled folds)", png)
+            print(f"wrote {png.relative_to(REPO)}")
     except ImportError as e:  # matplotlib is in requirements-train.txt, not in the CI test venv
         print(f"confusion matrix not drawn ({e})")
 

@@ -1,339 +1,247 @@
-"""Train the emotion model speaker-independently and export it for the Rust engine.
+"""Train the emotion model on RAVDESS + nEMO, speaker-independently, and export it.
 
-One command, fixed seeds:
-    .venv-train/bin/python training/train.py
-1. Builds the 4-class set from ../shared/data/ravdess (neutral = neutral + calm).
-2. Cross-validates with actor-grouped folds (no actor on both sides of a split).
-3. Trains the final model on all 22 actors, exports models/emotion4.onnx, rewrites the
-   metadata (normalisation, provenance, metrics) and writes metrics JSON + confusion PNG.
-Feature parameters are read from models/emotion4.json and never defined here.
+    .venv-train/bin/python training/train.py [--metadata models/emotion4.json] [--steps N]
+
+1. Reads labels, aliases, feature and normalisation parameters from the metadata file.
+2. Cross-validates with 3 speaker-grouped folds over both corpora (no speaker on both
+   sides), and leave-one-corpus-out (train on one corpus, score the other).
+3. Fits the temperature, the "uncertain" threshold and the speech threshold on the held-out
+   windows; trains the final model on every speaker; exports ONNX + metadata, and each
+   fold's model with its test list for the Rust CLI evaluation (evaluate_cli.py).
+Every crop: corpus-balanced, class-balanced; gain -35..+25 dB; with the probabilities of
+Pool.aug (--aug-*) a random microphone colour (smooth EQ, tilt, band limits), a noisy,
+telephone-band or reverberant copy, a non-speech background, a 16-bit noise floor; then
+normalised causally against a baseline whose history is 0-8 other clips of the same speaker
+(as a calibration sample or earlier speech would give). 12 % of crops are synthetic
+non-speech (nonspeech.py), which trains the speech output.
 """
 from __future__ import annotations
 
 import argparse
 import csv
-import hashlib
 import json
 import platform
-import random
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
-from scipy.signal import resample_poly
 
-from features import REPO, clip_mfcc, load_audio, load_metadata, window_starts
-from plots import plot_confusion
-from evaluate_cli import CONDITIONS, degraded_copy, training_degradation
+from calibration import expected_calibration_error, fit_temperature, scores, softmax, uncertain_threshold
+from data import CACHE, DATA, attach_features, dct_matrix, load_clips, nonspeech_clips
+from features import REPO, load_metadata, window_starts
+from networks import EmotionTdnn, count_mflops, receptive_field
+from normalize import active_frames, frame_levels, normalize, prior_frames
 
-RAVDESS = REPO.parent / "shared" / "data" / "ravdess"
 MODELS = REPO / "models"
-CACHE = REPO / "training" / "cache"
 FOLDS = CACHE / "folds"
 EXPERIMENTS = REPO / "training" / "experiments.jsonl"
+NEMO_FEMALE, NEMO_MALE = ["EB0", "IC0", "KD0", "MK0"], ["KS0", "MP0", "SM0", "TP0", "WR0"]
 
 
-def label_mapping(labels: list[str]) -> dict[str, str]:
-    """RAVDESS emotion → model label. Without a `calm` class, calm counts as neutral;
-    emotions the model does not have are left out."""
-    mapping = {e: e for e in labels}
-    if "calm" not in labels and "neutral" in labels:
-        mapping["calm"] = "neutral"
-    return mapping
-
-
-def actor_folds(n_folds: int) -> list[list[int]]:
-    """Actor-grouped folds, each with male (odd) and female (even) actors."""
+def speaker_folds(n_folds: int) -> list[set[str]]:
+    """Held-out speakers per fold: RAVDESS actors and nEMO speakers, both sexes in each."""
     males, females = list(range(1, 23, 2)), list(range(2, 23, 2))
-    return [sorted(males[i::n_folds] + females[i::n_folds]) for i in range(n_folds)]
+    folds = []
+    for i in range(n_folds):
+        rav = {f"ravdess-{a:02d}" for a in males[i::n_folds] + females[i::n_folds]}
+        nemo = {f"nemo-{s}" for s in NEMO_FEMALE[i::n_folds] + NEMO_MALE[i::n_folds]}
+        folds.append(rav | nemo)
+    return folds
 
 
-def load_dataset(meta: dict) -> list[dict]:
-    labels = meta["labels"]
-    label_of = label_mapping(labels)
-    key = hashlib.sha256(json.dumps([meta["features"], meta["window_frames"], sorted(label_of.items())], sort_keys=True).encode()).hexdigest()[:12]
-    cache = CACHE / f"mfcc-{key}.npz"
-    rows = [r for r in csv.DictReader(open(RAVDESS / "manifest.csv")) if r["emotion"] in label_of]
-    if cache.exists():
-        stored = np.load(cache, allow_pickle=True)
-        feats = list(stored["feats"])
-    else:
-        feats = []
-        for r in rows:
-            y, rate = load_audio(RAVDESS / r["path"])
-            assert rate == meta["features"]["sample_rate"], r["path"]
-            feats.append(clip_mfcc(y, meta))
-        CACHE.mkdir(parents=True, exist_ok=True)
-        np.savez(cache, feats=np.array(feats, dtype=object))
-    return [
-        {"path": r["path"], "actor": int(r["actor"]), "label": labels.index(label_of[r["emotion"]]), "mfcc": f}
-        for r, f in zip(rows, feats)
-    ]
+def alias_map(meta: dict, emotions: set[str]) -> dict[str, str]:
+    mapping = {e: e for e in meta["labels"]}
+    mapping.update(meta.get("label_aliases", {}))
+    return {e: mapping[e] for e in emotions if e in mapping}
 
 
-def cached_mfccs(name: str, meta: dict, items: list[dict], audio_of) -> list[np.ndarray]:
-    """MFCCs of `audio_of(item) -> (samples, rate)` for every item, cached under `name`."""
-    key = hashlib.sha256(json.dumps([name, meta["features"], [it["path"] for it in items]]).encode()).hexdigest()[:12]
-    cache = CACHE / f"mfcc-{name}-{key}.npz"
-    if cache.exists():
-        return list(np.load(cache, allow_pickle=True)["feats"])
-    rate = meta["features"]["sample_rate"]
-    feats = []
-    for it in items:
-        y, r = audio_of(it)
-        if r != rate:
-            y = resample_poly(y, rate, r)
-        feats.append(clip_mfcc(y.astype(np.float32), meta))
-    CACHE.mkdir(parents=True, exist_ok=True)
-    np.savez(cache, feats=np.array(feats, dtype=object))
-    return feats
+def power_sum(a_db, b_db):
+    """dB of the summed powers (uncorrelated sources)."""
+    k = np.log(10) / 10
+    return np.logaddexp(k * a_db, k * np.asarray(b_db)) / k
 
 
-def add_noisy_variants(items: list[dict], meta: dict, n: int) -> None:
-    """n randomly degraded copies of every clip (training_degradation), as MFCCs, for
-    --noise-aug; seeded by the clip's path and the copy's number."""
-    def degraded(it, k):
-        y, rate = load_audio(RAVDESS / it["path"])
-        seed = int.from_bytes(hashlib.sha256(f"train-noise/{it['path']}/{k}".encode()).digest()[:8], "little")
-        return training_degradation(np.asarray(y, dtype=np.float64), rate, np.random.default_rng(seed)), rate
-    variants = [cached_mfccs(f"noisy{k}", meta, items, lambda it, k=k: degraded(it, k)) for k in range(n)]
-    for i, it in enumerate(items):
-        it["noisy"] = [v[i] for v in variants]
+class Pool:
+    """Training clips with what batch sampling needs precomputed."""
+
+    def __init__(self, items, nonspeech, meta, speakers_for_history=None):
+        self.items, self.nonspeech, self.meta = items, nonspeech, meta
+        f = meta["features"]
+        self.D = dct_matrix(f)
+        self.hop_s = f["hop_length"] / f["sample_rate"]
+        self.n_mels = f["n_mels"]
+        self.mel_freqs = __import__("librosa").mel_frequencies(f["n_mels"] + 2, fmin=f["fmin"], fmax=f["fmax"])[1:-1]
+        spec = meta["normalization"]
+        for it in items:
+            m = it["logmel"] @ self.D
+            active = active_frames(frame_levels(m, self.n_mels), spec, self.hop_s)
+            it["hist"] = (m[active].astype(np.float64).sum(axis=0), float(active.sum()))
+        self.by_corpus_class = {}
+        for i, it in enumerate(items):
+            self.by_corpus_class.setdefault(it["corpus"], {}).setdefault(it["label"], []).append(i)
+        self.by_speaker = {}
+        for i, it in enumerate(items):
+            self.by_speaker.setdefault(it["speaker"], []).append(i)
+        self.neutral = meta["labels"].index("neutral")
+
+    aug = {"colour": 0.5, "floor": 0.0, "noisy": 0.3, "background": 0.1}
+
+    def colour(self, rng) -> np.ndarray:
+        """A random microphone/room colour in dB per mel band: smooth ripple, tilt, band limits."""
+        x = np.linspace(0, 1, self.n_mels)
+        curve = rng.uniform(-6, 6) * (x - 0.5)
+        for k in range(1, 4):
+            curve += rng.uniform(-2, 2) * np.cos(np.pi * k * x + rng.uniform(0, np.pi))
+        if rng.random() < 0.3:  # small microphones lose the bass
+            curve -= np.clip((rng.uniform(100, 400) - self.mel_freqs) / 50, 0, 1) * rng.uniform(10, 30)
+        if rng.random() < 0.3:  # and cheap ones the treble
+            curve -= np.clip((self.mel_freqs - rng.uniform(3000, 7000)) / 500, 0, 1) * rng.uniform(10, 40)
+        return curve
+
+    def history(self, speaker: str, exclude: int, rng, shift: np.ndarray) -> tuple[np.ndarray, float] | None:
+        k = int(rng.choice([0, 1, 2, 4, 8], p=[0.4, 0.15, 0.15, 0.15, 0.15]))
+        if k == 0:
+            return None
+        pool = [i for i in self.by_speaker[speaker] if i != exclude]
+        if rng.random() < 0.5:
+            neutral = [i for i in pool if self.items[i]["label"] == self.neutral]
+            pool = neutral or pool
+        chosen = rng.choice(pool, size=min(k, len(pool)), replace=False)
+        s = sum(self.items[i]["hist"][0] for i in chosen)
+        c = sum(self.items[i]["hist"][1] for i in chosen)
+        return s + c * shift, c
+
+    def sample(self, rng, batch: int, window: int, nonspeech_p: float = 0.12):
+        noisy_p = self.aug["noisy"]
+        x = np.empty((batch, window, self.D.shape[1]), dtype=np.float32)
+        y_emotion = np.full(batch, -1, dtype=np.int64)
+        y_speech = np.zeros(batch, dtype=np.float32)
+        corpora = sorted(self.by_corpus_class)
+        for b in range(batch):
+            gain = rng.uniform(-35, 25)
+            shift_db = gain + (self.colour(rng) if rng.random() < self.aug["colour"] else np.zeros(self.n_mels))
+            shift = shift_db @ self.D
+            if rng.random() < nonspeech_p or not corpora:
+                lm = self.nonspeech[rng.integers(len(self.nonspeech))]
+                end = int(rng.integers(window, len(lm) + 1))
+                padding = np.zeros(end, dtype=bool)
+                lm = lm[:end] + shift_db
+                hist = None
+                if rng.random() < 0.5:  # a pause in a session: earlier speech set the baseline
+                    speaker = self.items[rng.integers(len(self.items))]["speaker"]
+                    louder = np.zeros_like(shift)
+                    louder[0] = rng.uniform(-10, 40) * np.sqrt(self.n_mels)  # the speech was this much louder
+                    hist = self.history(speaker, -1, rng, shift + louder)
+            else:
+                classes = self.by_corpus_class[corpora[rng.integers(len(corpora))]]
+                members = classes[list(classes)[rng.integers(len(classes))]]
+                i = members[rng.integers(len(members))]
+                it = self.items[i]
+                lm = it["noisy"][rng.integers(len(it["noisy"]))] if it.get("noisy") and rng.random() < noisy_p else it["logmel"]
+                end = int(rng.integers(window, len(lm) + 1))
+                padding = lm[:end].max(axis=1) <= -99.9
+                lm = lm[:end] + shift_db
+                if rng.random() < self.aug["background"]:  # a non-speech background 5-25 dB below the speech
+                    bg = self.nonspeech[rng.integers(len(self.nonspeech))]
+                    bg = np.resize(bg, lm.shape) if len(bg) < len(lm) else bg[: len(lm)]
+                    speech_level = np.percentile(lm.mean(axis=1), 90)
+                    bg = bg - np.percentile(bg.mean(axis=1), 90) + speech_level - rng.uniform(5, 25)
+                    lm = power_sum(lm, bg)
+                hist = self.history(it["speaker"], i, rng, shift)
+                y_emotion[b], y_speech[b] = it["label"], 1.0
+            if rng.random() < self.aug["floor"]:  # the noise floor of 16-bit audio
+                lm = power_sum(lm, rng.uniform(-95, -85))
+            silence_db = 10 * np.log10(self.meta["features"]["db_amin"])
+            lm = np.maximum(lm, silence_db)
+            lm[padding] = silence_db  # the engine's zero padding stays digital silence
+            m = lm[:end] @ self.D
+            x[b] = normalize(m, self.meta, hist)[end - window:]
+        return torch.from_numpy(x), torch.from_numpy(y_emotion), torch.from_numpy(y_speech)
 
 
-def add_test_conditions(items: list[dict], meta: dict) -> list[str]:
-    """MFCCs of the robustness table's degraded copies (evaluate_cli.degraded_copy), so a
-    cross-validation run reports PyTorch UA under each condition; returns the conditions."""
-    conditions = [c for c in CONDITIONS if c != "clean"]
-    for condition in conditions:
-        feats = cached_mfccs(condition, meta, items, lambda it: load_audio(degraded_copy(RAVDESS / it["path"], condition)))
-        for it, f in zip(items, feats):
-            it.setdefault("conditions", {})[condition] = f
-    return conditions
+def set_normalization(meta: dict, pool: Pool, rng) -> None:
+    """prior_mean: mean of the active frames of the training speech; scale: the spread of
+    the normalised input over sampled training crops."""
+    s = sum(it["hist"][0] for it in pool.items)
+    c = sum(it["hist"][1] for it in pool.items)
+    spec = meta["normalization"]
+    spec["prior_mean"] = [round(float(v), 5) for v in s / c]
+    spec["scale"] = [1.0] * pool.D.shape[1]
+    x, _, _ = pool.sample(rng, 512, meta["window_frames"])
+    spec["scale"] = [round(float(v), 5) for v in x.reshape(-1, x.shape[-1]).std(dim=0).numpy() + 1e-3]
 
 
-class EmotionCnn(nn.Module):
-    """Compact 2-D CNN over (coefficients × frames) with global average pooling."""
-
-    def __init__(self, n_classes: int, widths=(16, 32, 48, 64), dropout=0.3):
-        super().__init__()
-        layers, c_in = [], 1
-        pools = [(2, 4), (2, 2), (2, 2), None]
-        for c_out, pool in zip(widths, pools):
-            layers += [nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU()]
-            if pool:
-                layers.append(nn.MaxPool2d(pool))
-            c_in = c_out
-        self.body = nn.Sequential(*layers)
-        self.dropout = nn.Dropout(dropout)
-        self.head = nn.Linear(c_in, n_classes)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: [batch, frames, coefficients]
-        x = x.transpose(1, 2).unsqueeze(1)  # → [batch, 1, coefficients, frames]
-        x = self.body(x).mean(dim=(2, 3))
-        return self.head(self.dropout(x))
-
-
-class AttentivePooling(nn.Module):
-    """Attention-weighted mean and standard deviation over time (x-vector style)."""
-
-    def __init__(self, channels: int, hidden: int = 64):
-        super().__init__()
-        self.score = nn.Sequential(nn.Conv1d(channels, hidden, 1), nn.Tanh(), nn.Conv1d(hidden, 1, 1))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: [batch, channels, frames]
-        w = torch.softmax(self.score(x), dim=2)
-        mean = (w * x).sum(dim=2)
-        var = (w * x * x).sum(dim=2) - mean * mean
-        return torch.cat([mean, torch.sqrt(var.clamp(min=1e-6))], dim=1)
-
-
-class EmotionTdnn(nn.Module):
-    """1-D dilated convolutions over time with the coefficients as channels (a small
-    TDNN), then attentive statistics pooling: MFCC coefficients are not translation
-    invariant, so they are channels rather than an image axis."""
-
-    def __init__(self, n_in: int, n_classes: int, widths=(64, 64, 96, 128), dropout=0.3):
-        super().__init__()
-        specs = [(5, 1), (3, 2), (3, 3), (1, 1)]
-        layers, c_in = [], n_in
-        for c_out, (k, d) in zip(widths, specs):
-            layers += [nn.Conv1d(c_in, c_out, k, dilation=d, padding=d * (k - 1) // 2, bias=False),
-                       nn.BatchNorm1d(c_out), nn.ReLU()]
-            c_in = c_out
-        self.body = nn.Sequential(*layers)
-        self.pool = AttentivePooling(c_in)
-        self.dropout = nn.Dropout(dropout)
-        self.head = nn.Linear(2 * c_in, n_classes)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: [batch, frames, coefficients]
-        return self.head(self.dropout(self.pool(self.body(x.transpose(1, 2)))))
-
-
-def build_model(arch: str, n_in: int, n_classes: int) -> nn.Module:
-    return {"cnn2d": lambda: EmotionCnn(n_classes), "tdnn": lambda: EmotionTdnn(n_in, n_classes)}[arch]()
-
-
-def count_mflops(model: nn.Module, shape: list[int]) -> float:
-    """Multiply-adds ×2 of one forward pass over Conv and Linear layers (the rest is noise)."""
-    total = 0
-
-    def hook(layer, _inputs, output):
-        nonlocal total
-        if isinstance(layer, (nn.Conv1d, nn.Conv2d)):
-            per_output = layer.in_channels // layer.groups * int(np.prod(layer.kernel_size))
-            total += 2 * output.numel() * per_output
-        elif isinstance(layer, nn.Linear):
-            total += 2 * output.numel() * layer.in_features
-
-    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Linear))]
-    with torch.no_grad():
-        model.eval()(torch.zeros(*shape))
-    for h in handles:
-        h.remove()
-    return total / 1e6
-
-
-def normalization(items: list[dict]) -> tuple[np.ndarray, np.ndarray]:
-    frames = np.concatenate([it["mfcc"] for it in items])
-    return frames.mean(axis=0), frames.std(axis=0) + 1e-6
-
-
-def random_windows(items, window, rng, mean, std, n_mels, noise_p=0.0):
-    """One random crop per clip, with random gain (an exact c0 shift) and SpecAugment masks;
-    with probability noise_p the crop comes from one of the clip's noisy copies."""
-    batch = np.empty((len(items), window, mean.shape[0]), dtype=np.float32)
-    for i, it in enumerate(items):
-        m = it["mfcc"]
-        if noise_p > 0 and rng.random() < noise_p:
-            m = it["noisy"][rng.integers(len(it["noisy"]))]
-        start = rng.integers(0, m.shape[0] - window + 1)
-        x = m[start:start + window].copy()
-        x[:, 0] += rng.uniform(-6, 6) * np.sqrt(n_mels)  # ±6 dB gain moves every mel band equally
-        x = (x - mean) / std
-        for _ in range(2):
-            w = rng.integers(0, 30)
-            t0 = rng.integers(0, window - w + 1)
-            x[t0:t0 + w] = 0.0
-        w = rng.integers(0, 5)
-        c0 = rng.integers(1, x.shape[1] - w + 1)
-        x[:, c0:c0 + w] = 0.0
-        batch[i] = x
-    return torch.from_numpy(batch)
-
-
-def train_model(items, meta, args, seed):
+def train_model(items, nonspeech, meta, args, seed, steps=None):
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    mean, std = normalization(items)
-    n_classes = len(meta["labels"])
-    model = build_model(args.arch, mean.shape[0], n_classes)
-    counts = np.bincount([it["label"] for it in items], minlength=n_classes)
-    class_weight = torch.tensor(counts.sum() / (n_classes * counts), dtype=torch.float32)
+    meta = json.loads(json.dumps(meta))
+    pool = Pool(items, nonspeech, meta)
+    pool.aug = {k: getattr(args, f"aug_{k}") for k in Pool.aug}
+    set_normalization(meta, pool, rng)
+    model = EmotionTdnn(pool.D.shape[1], len(meta["labels"]))
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-3)
-    steps_per_epoch = int(np.ceil(len(items) / args.batch))
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=args.epochs * steps_per_epoch)
-    labels = torch.tensor([it["label"] for it in items])
-    for epoch in range(args.epochs):
+    steps = steps or args.steps
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=steps)
+    n = len(meta["labels"])
+    started = time.time()
+    for step in range(steps):
         model.train()
-        order = rng.permutation(len(items))
-        for b in range(steps_per_epoch):
-            idx = order[b * args.batch:(b + 1) * args.batch]
-            x = random_windows([items[i] for i in idx], meta["window_frames"], rng, mean, std, meta["features"]["n_mels"],
-                               args.noise_aug)
-            if args.mixup > 0:
-                y = F.one_hot(labels[idx], n_classes).float() * 0.9 + 0.1 / n_classes  # label smoothing
-                lam = float(rng.beta(args.mixup, args.mixup))
-                perm = torch.from_numpy(rng.permutation(len(idx)))
-                x, y = lam * x + (1 - lam) * x[perm], lam * y + (1 - lam) * y[perm]
-                loss = -(y * class_weight * F.log_softmax(model(x), dim=1)).sum(dim=1).mean()
-            else:
-                loss = F.cross_entropy(model(x), labels[idx], weight=class_weight, label_smoothing=0.1)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            sched.step()
+        x, y_emotion, y_speech = pool.sample(rng, args.batch, args.crop_frames)
+        out = model(x)
+        is_speech = y_emotion >= 0
+        loss = F.binary_cross_entropy_with_logits(out[:, n], y_speech)
+        if is_speech.any():
+            loss = loss + F.cross_entropy(out[is_speech, :n], y_emotion[is_speech], label_smoothing=0.1)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+        if step % 100 == 0:
+            print(f"    step {step}/{steps} loss {loss.item():.3f} ({time.time() - started:.0f} s)", flush=True)
     model.eval()
-    return model, mean, std
+    return model, meta
 
 
 @torch.no_grad()
-def window_logits(model, mfcc, meta, mean, std, hop_frames=100) -> np.ndarray:
-    """Logits of the sliding 3 s windows over a clip (1 s hop), as the Rust engine cuts them."""
-    window = meta["window_frames"]
-    starts = window_starts(mfcc.shape[0], window, hop_frames)
-    x = torch.from_numpy(np.stack([(mfcc[s:s + window] - mean) / std for s in starts]).astype(np.float32))
-    return model(x).numpy()
+def clip_windows(model, it, meta, history=None) -> np.ndarray:
+    """[windows, n_labels + 1] logits of a clip's 3 s windows (1 s hop + one at the end),
+    normalised causally from the clip's start, as the Rust CLI cuts them."""
+    m = it["logmel"] @ dct_matrix(meta["features"])
+    x = normalize(m, meta, history)
+    w = meta["window_frames"]
+    starts = window_starts(len(x), w, 100)
+    return model(torch.from_numpy(np.stack([x[s:s + w] for s in starts]))).numpy()
 
 
-def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
-    z = logits / temperature
-    e = np.exp(z - z.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
+def clip_decision(logits: np.ndarray, meta: dict, temperature: float, speech_threshold: float):
+    """The engine's clip rule: mean probabilities over the windows the speech output
+    accepts; no label when none does. Returns (label index or None, probabilities)."""
+    n = len(meta["labels"])
+    speech = 1 / (1 + np.exp(-logits[:, n])) >= speech_threshold
+    if not speech.any():
+        return None, softmax(logits[:, :n], temperature).mean(axis=0)
+    p = softmax(logits[speech, :n], temperature).mean(axis=0)
+    return int(np.argmax(p)), p
 
 
-def clip_probabilities(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
-    """Mean softmax over a clip's windows: the clip score the Rust CLI reports."""
-    return softmax(logits, temperature).mean(axis=0)
+def confusion_of(results, n) -> np.ndarray:
+    """[n, n + 1]: the last column counts clips with no speech found."""
+    c = np.zeros((n, n + 1), dtype=int)
+    for label, pred in results:
+        c[label, n if pred is None else pred] += 1
+    return c
 
 
-def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
-    """Temperature minimising the negative log-likelihood of held-out windows
-    (golden-section search over log T; NLL is unimodal in T)."""
-    def nll(log_t: float) -> float:
-        p = softmax(logits, float(np.exp(log_t)))
-        return float(-np.log(p[np.arange(len(labels)), labels] + 1e-12).mean())
-    lo, hi, g = np.log(0.05), np.log(20.0), (np.sqrt(5) - 1) / 2
-    for _ in range(80):
-        a, b = hi - g * (hi - lo), lo + g * (hi - lo)
-        lo, hi = (lo, b) if nll(a) < nll(b) else (a, hi)
-    return float(np.exp((lo + hi) / 2))
-
-
-def expected_calibration_error(probs: np.ndarray, labels: np.ndarray, bins: int = 15) -> float:
-    """ECE: |accuracy − confidence| averaged over equal-width confidence bins, weighted by size."""
-    conf, pred = probs.max(axis=1), probs.argmax(axis=1)
-    edges = np.linspace(0, 1, bins + 1)
-    ece = 0.0
-    for lo, hi in zip(edges[:-1], edges[1:]):
-        inside = (conf > lo) & (conf <= hi)
-        if inside.any():
-            ece += inside.mean() * abs((pred[inside] == labels[inside]).mean() - conf[inside].mean())
-    return float(ece)
-
-
-def uncertain_threshold(probs: np.ndarray, labels: np.ndarray, target: float) -> dict:
-    """Lowest top-probability threshold above which held-out predictions are right at least
-    `target` of the time: below it the page says "uncertain" instead of naming an emotion."""
-    conf, correct = probs.max(axis=1), probs.argmax(axis=1) == labels
-    candidates = [t for t in np.arange(0.0, 1.0, 0.01) if (conf >= t).mean() >= 0.05]
-    met = [t for t in candidates if correct[conf >= t].mean() >= target]
-    # If no threshold reaches the target, take the most accurate one that still names an
-    # emotion for at least 5 % of windows, and say so.
-    t = met[0] if met else max(candidates, key=lambda c: correct[conf >= c].mean())
-    above = conf >= t
-    return {"threshold": round(float(t), 2), "target_accuracy": target, "target_met": bool(met),
-            "coverage": float(above.mean()), "accuracy_above": float(correct[above].mean()),
-            "accuracy_below": float(correct[~above].mean()) if (~above).any() else None}
-
-
-def scores(confusion: np.ndarray) -> dict:
+def ua(confusion: np.ndarray) -> float:
     support = confusion.sum(axis=1)
-    recall = np.diag(confusion) / np.maximum(support, 1)
-    return {
-        "unweighted_accuracy": float(recall[support > 0].mean()),
-        "weighted_accuracy": float(np.trace(confusion) / confusion.sum()),
-        "recall": [float(r) for r in recall],
-        "support": [int(s) for s in support],
-        "confusion": confusion.astype(int).tolist(),
-    }
+    recall = np.diag(confusion[:, : confusion.shape[0]]) / np.maximum(support, 1)
+    return float(recall[support > 0].mean())
 
 
-def export_onnx(model, meta, path: Path) -> None:
+def export(model, meta, path: Path) -> None:
     import onnx
     import onnxruntime as ort
     x = torch.randn(*meta["input"]["shape"])
@@ -346,171 +254,168 @@ def export_onnx(model, meta, path: Path) -> None:
         want = model(x).numpy()
     assert np.allclose(got, want, atol=1e-4), f"ONNX differs from PyTorch by {np.abs(got - want).max()}"
     meta["input"]["name"] = session.get_inputs()[0].name
+    path.with_suffix(".json").write_text(json.dumps(meta, indent=2) + "\n")
 
 
-def export_fold(model, meta, mean, std, fold: int, test: list[dict]) -> None:
-    """Keep each fold's model and its test list so the Rust CLI can re-score the held-out
-    actors (training/evaluate_cli.py): the card's numbers then describe what users run."""
-    out = FOLDS / meta["name"]
-    out.mkdir(parents=True, exist_ok=True)
-    fold_meta = json.loads(json.dumps(meta))
-    fold_meta["normalization"] = {"mean": [round(float(v), 6) for v in mean], "std": [round(float(v), 6) for v in std]}
-    export_onnx(model, fold_meta, out / f"fold{fold}.onnx")
-    (out / f"fold{fold}.json").write_text(json.dumps(fold_meta, indent=2) + "\n")
-    with open(out / f"fold{fold}-test.csv", "w", newline="") as f:
+def write_test_list(path: Path, items: list[dict], meta: dict) -> None:
+    with open(path, "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["path", "label", "actor"])
-        for it in test:
-            w.writerow([str(RAVDESS / it["path"]), meta["labels"][it["label"]], it["actor"]])
-
-
-def set_fold_calibration(name: str, n_folds: int, temperature: float, threshold: float) -> None:
-    for k in range(1, n_folds + 1):
-        path = FOLDS / name / f"fold{k}.json"
-        fold_meta = json.loads(path.read_text())
-        fold_meta["output"]["temperature"] = temperature
-        fold_meta["uncertain_threshold"] = threshold
-        path.write_text(json.dumps(fold_meta, indent=2) + "\n")
+        w.writerow(["path", "label", "emotion", "corpus", "speaker", "sex"])
+        for it in items:
+            w.writerow([str(DATA / it["path"]), meta["labels"][it["label"]], it["emotion"], it["corpus"], it["speaker"], it["sex"]])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--folds", type=int, default=5)
-    parser.add_argument("--epochs", type=int, default=40)
+    parser.add_argument("--metadata", type=Path, default=MODELS / "emotion4.json")
+    parser.add_argument("--folds", type=int, default=3)
+    parser.add_argument("--only-folds", default="", help="comma-separated fold numbers to run (exploration)")
+    parser.add_argument("--steps", type=int, default=4000)
+    parser.add_argument("--loco-steps", type=int, default=2000, help="steps of each single-corpus model")
     parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--crop-frames", type=int, default=160,
+                        help="training crop length (statistics pooling lets the 3 s windows use longer ones)")
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--seed", type=int, default=1234)
-    parser.add_argument("--metadata", type=Path, default=MODELS / "emotion4.json")
-    parser.add_argument("--arch", choices=["cnn2d", "tdnn"], default="cnn2d")
-    parser.add_argument("--mixup", type=float, default=0.0, help="mixup Beta(a, a); 0 = off")
-    parser.add_argument("--noise-aug", type=float, default=0.0,
-                        help="probability that a training crop comes from a noisy or band-limited copy")
-    parser.add_argument("--noisy-copies", type=int, default=3, help="noisy copies per clip for --noise-aug")
-    parser.add_argument("--robustness", action="store_true",
-                        help="also score each fold on the robustness table's degraded copies (PyTorch)")
-    parser.add_argument("--cv-only", action="store_true", help="cross-validate and log, export nothing")
-    parser.add_argument("--note", default="", help="what this run tries (logged to experiments.jsonl)")
-    parser.add_argument("--confident-accuracy", type=float, default=0.75,
-                        help="held-out accuracy required above the uncertain threshold")
+    parser.add_argument("--noisy-copies", type=int, default=2)
+    parser.add_argument("--nonspeech", type=int, default=800)
+    parser.add_argument("--corpora", default="ravdess,nemo")
+    parser.add_argument("--no-loco", action="store_true", help="skip leave-one-corpus-out")
+    parser.add_argument("--cv-only", action="store_true", help="cross-validate and log, export nothing final")
+    parser.add_argument("--note", default="")
+    for k, v in Pool.aug.items():
+        parser.add_argument(f"--aug-{k}", type=float, default=v, help=f"probability of the {k} augmentation")
+    parser.add_argument("--prior-frames-level", type=float, help="override the metadata's (experiments)")
+    parser.add_argument("--confident-accuracy", type=float, default=0.75)
+    parser.add_argument("--speech-pass", type=float, default=0.98, help="held-out speech windows the speech threshold keeps")
     args = parser.parse_args()
 
     started = time.time()
     torch.set_num_threads(2)
-    random.seed(args.seed)
-    np.random.seed(args.seed)
     meta = load_metadata(args.metadata)
-    labels = meta["labels"]
-    items = load_dataset(meta)
-    print(f"{len(items)} clips, {len(set(it['actor'] for it in items))} actors, labels {labels}")
-    if args.noise_aug > 0:
-        add_noisy_variants(items, meta, args.noisy_copies)
-    robust = {c: [] for c in add_test_conditions(items, meta)} if args.robustness else {}
+    meta["streaming"] = {"receptive_field": receptive_field()}
+    if args.prior_frames_level is not None:
+        meta["normalization"]["prior_frames_level"] = args.prior_frames_level
+    labels, n = meta["labels"], len(meta["labels"])
+    emotions = {r for c in ("ravdess", "nemo") for r in
+                (row["emotion"] for row in csv.DictReader(open(DATA / c / "manifest.csv")))}
+    items = load_clips(args.corpora.split(","), alias_map(meta, emotions), labels)
+    attach_features(items, meta, args.noisy_copies)
+    nonspeech = nonspeech_clips(meta, args.nonspeech)
+    held_nonspeech = nonspeech_clips(meta, 160, seed=8)  # never trained on: the speech threshold's check
+    print(f"{len(items)} clips, {len(set(it['speaker'] for it in items))} speakers, labels {labels}, "
+          f"{len(nonspeech)} non-speech clips ({time.time() - started:.0f} s)", flush=True)
 
-    folds = actor_folds(args.folds)
-    total = np.zeros((len(labels), len(labels)), dtype=int)
-    per_fold = []
-    held_logits, held_labels = [], []  # per clip: window logits of the held-out actors
-    for k, test_actors in enumerate(folds):
-        train = [it for it in items if it["actor"] not in test_actors]
-        test = [it for it in items if it["actor"] in test_actors]
-        assert not {it["actor"] for it in train} & {it["actor"] for it in test}
-        model, mean, std = train_model(train, meta, args, args.seed + k)
-        confusion = np.zeros_like(total)
+    out_dir = FOLDS / meta["name"]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    folds = speaker_folds(args.folds)
+    run_folds = [int(k) for k in args.only_folds.split(",")] if args.only_folds else list(range(1, args.folds + 1))
+    held = []  # (item, window logits)
+    ns_logits = []
+    for k in run_folds:
+        test_speakers = folds[k - 1]
+        train = [it for it in items if it["speaker"] not in test_speakers]
+        test = [it for it in items if it["speaker"] in test_speakers]
+        assert not {it["speaker"] for it in train} & {it["speaker"] for it in test}
+        model, fold_meta = train_model(train, nonspeech, meta, args, args.seed + k)
         for it in test:
-            logits = window_logits(model, it["mfcc"], meta, mean, std)
-            held_logits.append(logits)
-            held_labels.append(it["label"])
-            confusion[it["label"], int(np.argmax(clip_probabilities(logits)))] += 1
-        for condition in robust:
-            degraded = np.zeros_like(total)
-            for it in test:
-                p = clip_probabilities(window_logits(model, it["conditions"][condition], meta, mean, std))
-                degraded[it["label"], int(np.argmax(p))] += 1
-            robust[condition].append(scores(degraded)["unweighted_accuracy"])
-        if not args.cv_only:
-            export_fold(model, meta, mean, std, k + 1, test)
-        total += confusion
-        s = scores(confusion)
-        per_fold.append({"fold": k + 1, "test_actors": test_actors, "clips": len(test), **s})
-        print(f"fold {k + 1} actors {test_actors}: UA {100 * s['unweighted_accuracy']:.1f} %  "
-              f"WA {100 * s['weighted_accuracy']:.1f} %  ({time.time() - started:.0f} s)", flush=True)
+            held.append((it, clip_windows(model, it, fold_meta)))
+        ns_logits += [clip_windows(model, {"logmel": lm}, fold_meta) for lm in held_nonspeech[k - 1::len(run_folds)]]
+        export(model, fold_meta, out_dir / f"fold{k}.onnx")
+        write_test_list(out_dir / f"fold{k}-test.csv", test, meta)
+        fold_res = [(it["label"], clip_decision(lg, meta, 1.0, 0.5)[0]) for it, lg in held if it["speaker"] in test_speakers]
+        print(f"fold {k}: UA {100 * ua(confusion_of(fold_res, n)):.1f} % on {len(test)} clips "
+              f"({time.time() - started:.0f} s)", flush=True)
 
-    pooled = scores(total)
-    mean_ua = float(np.mean([f["unweighted_accuracy"] for f in per_fold]))
-    mean_wa = float(np.mean([f["weighted_accuracy"] for f in per_fold]))
-    print(f"mean over folds: UA {100 * mean_ua:.1f} %  WA {100 * mean_wa:.1f} %;"
-          f" pooled UA {100 * pooled['unweighted_accuracy']:.1f} %")
-    for condition, uas in robust.items():
-        print(f"  {condition:>8}: mean UA {100 * np.mean(uas):.1f} %")
+    # Calibration on held-out windows: speech threshold, temperature, uncertain threshold.
+    speech_win = np.concatenate([lg[:, n] for _, lg in held])
+    ns_win = np.concatenate([lg[:, n] for lg in ns_logits])
+    p_speech = 1 / (1 + np.exp(-speech_win))
+    speech_threshold = float(min(0.5, np.floor(100 * np.quantile(p_speech, 1 - args.speech_pass)) / 100))
+    speech_threshold = max(speech_threshold, 0.01)
+    ns_rejected = float((1 / (1 + np.exp(-ns_win)) < speech_threshold).mean())
+    emo_logits = np.concatenate([lg[:, :n] for _, lg in held])
+    emo_y = np.concatenate([np.full(len(lg), it["label"]) for it, lg in held])
+    temperature = fit_temperature(emo_logits, emo_y)
+    window_probs = softmax(emo_logits, temperature)
+    uncertain = uncertain_threshold(window_probs, emo_y, args.confident_accuracy)
 
-    window_y = np.concatenate([np.full(len(l), y) for l, y in zip(held_logits, held_labels)])
-    all_windows = np.concatenate(held_logits)
-    temperature = fit_temperature(all_windows, window_y)
-    clip_y = np.array(held_labels)
-    calibration = {
-        "method": "temperature scaling fitted on the held-out windows of all folds (NLL)",
-        "temperature": round(temperature, 4),
-        "ece_clip_before": expected_calibration_error(np.stack([clip_probabilities(l) for l in held_logits]), clip_y),
-        "ece_clip_after": expected_calibration_error(np.stack([clip_probabilities(l, temperature) for l in held_logits]), clip_y),
-        "ece_window_before": expected_calibration_error(softmax(all_windows), window_y),
-        "ece_window_after": expected_calibration_error(softmax(all_windows, temperature), window_y),
-        "uncertain": uncertain_threshold(softmax(all_windows, temperature), window_y, args.confident_accuracy),
-    }
-    print(f"temperature {temperature:.3f}: clip ECE {100 * calibration['ece_clip_before']:.1f} → "
-          f"{100 * calibration['ece_clip_after']:.1f} %; uncertain below {calibration['uncertain']['threshold']} "
-          f"(coverage {100 * calibration['uncertain']['coverage']:.0f} %)")
+    per_corpus = {}
+    for corpus in sorted({it["corpus"] for it, _ in held}):
+        res = [(it["label"], clip_decision(lg, meta, temperature, speech_threshold)[0]) for it, lg in held if it["corpus"] == corpus]
+        c = confusion_of(res, n)
+        per_corpus[corpus] = {"ua": ua(c), "confusion": c.tolist()}
+        print(f"{corpus}: CV UA {100 * ua(c):.1f} %  confusion {c.tolist()}")
+    print(f"speech threshold {speech_threshold:.2f}: speech windows kept {100 * (p_speech >= speech_threshold).mean():.1f} %, "
+          f"held-out synthetic non-speech windows rejected {100 * ns_rejected:.1f} %; temperature {temperature:.3f}; "
+          f"uncertain below {uncertain['threshold']}")
 
+    loco = {}
+    if not args.no_loco and not args.only_folds:
+        for source, target in (("ravdess", "nemo"), ("nemo", "ravdess")):
+            model, fold_meta = train_model([it for it in items if it["corpus"] == source], nonspeech, meta, args, args.seed + 50, args.loco_steps)
+            test = [it for it in items if it["corpus"] == target]
+            export(model, fold_meta, out_dir / f"loco-{source}.onnx")
+            write_test_list(out_dir / f"loco-{source}-test.csv", test, meta)
+            res = [(it["label"], clip_decision(clip_windows(model, it, fold_meta), meta, 1.0, 0.5)[0]) for it in test]
+            loco[f"{source}->{target}"] = ua(confusion_of(res, n))
+            print(f"leave-one-corpus-out {source} -> {target}: UA {100 * loco[f'{source}->{target}']:.1f} % "
+                  f"({time.time() - started:.0f} s)", flush=True)
+
+    summary = {"model": meta["name"], "note": args.note, "args": {k: str(v) for k, v in vars(args).items()},
+               "cv_ua": {c: round(v["ua"], 4) for c, v in per_corpus.items()},
+               "loco_ua": {k: round(v, 4) for k, v in loco.items()},
+               "speech_threshold": speech_threshold, "nonspeech_rejected": round(ns_rejected, 4),
+               "minutes": round((time.time() - started) / 60, 1)}
     with EXPERIMENTS.open("a") as log:
-        log.write(json.dumps({"model": meta["name"], "note": args.note, "args": {k: str(v) for k, v in vars(args).items()},
-                              "fold_ua": [round(f["unweighted_accuracy"], 4) for f in per_fold],
-                              "mean_ua": round(mean_ua, 4), "mean_wa": round(mean_wa, 4),
-                              **({"robust_ua": {c: round(float(np.mean(v)), 4) for c, v in robust.items()}} if robust else {}),
-                              "minutes": round((time.time() - started) / 60, 1)}) + "\n")
-    if args.cv_only:
+        log.write(json.dumps(summary) + "\n")
+    if args.cv_only or args.only_folds:
         return
-    name = meta["name"]
+
     meta["output"]["temperature"] = round(temperature, 4)
-    meta["uncertain_threshold"] = calibration["uncertain"]["threshold"]
-    set_fold_calibration(name, args.folds, meta["output"]["temperature"], meta["uncertain_threshold"])
-    final, mean, std = train_model(items, meta, args, args.seed + 100)
-    meta["normalization"] = {"mean": [round(float(v), 6) for v in mean], "std": [round(float(v), 6) for v in std]}
-    export_onnx(final, meta, MODELS / f"{name}.onnx")
+    meta["uncertain_threshold"] = uncertain["threshold"]
+    meta["speech"] = {"output_index": n, "threshold": speech_threshold}
+    for k in run_folds:  # the fold models carry the same calibration as the final one
+        p = out_dir / f"fold{k}.json"
+        fm = json.loads(p.read_text())
+        fm["output"]["temperature"], fm["uncertain_threshold"], fm["speech"] = meta["output"]["temperature"], meta["uncertain_threshold"], meta["speech"]
+        p.write_text(json.dumps(fm, indent=2) + "\n")
+    for source in ("ravdess", "nemo"):
+        p = out_dir / f"loco-{source}.json"
+        if p.exists():
+            fm = json.loads(p.read_text())
+            fm["output"]["temperature"], fm["uncertain_threshold"], fm["speech"] = meta["output"]["temperature"], meta["uncertain_threshold"], meta["speech"]
+            p.write_text(json.dumps(fm, indent=2) + "\n")
+    final, final_meta = train_model(items, nonspeech, meta, args, args.seed + 100)
+    meta["normalization"] = final_meta["normalization"]
     n_params = sum(p.numel() for p in final.parameters())
+    meta["training"] = {
+        "data": "RAVDESS speech actors 01-22 and nEMO (Polish), 9 speakers (both CC BY-NC-SA 4.0)",
+        "protocol": f"{args.folds}-fold cross-validation grouped by speaker over both corpora; leave-one-corpus-out",
+        "parameters": int(n_params), "seed": args.seed, "metrics_file": f"models/metrics-{meta['name']}.json",
+    }
+    export(final, meta, MODELS / f"{meta['name']}.onnx")
     metrics = {
-        "protocol": f"{args.folds}-fold cross-validation grouped by actor (speaker-independent); "
-                    "clip score = mean softmax over 3 s windows with a 1 s hop",
-        "labels": labels,
-        "label_mapping": label_mapping(labels),
-        "folds": per_fold,
-        "mean_unweighted_accuracy": mean_ua,
-        "mean_weighted_accuracy": mean_wa,
-        "pooled": pooled,
-        "calibration": calibration,
+        "protocol": meta["training"]["protocol"] + "; PyTorch scores (the card's tables come from the Rust CLI)",
+        "labels": labels, "label_aliases": meta.get("label_aliases", {}),
+        "cv": per_corpus, "loco_ua": loco,
+        "calibration": {"temperature": round(temperature, 4), "uncertain": uncertain,
+                        "ece_window_before": expected_calibration_error(softmax(emo_logits), emo_y),
+                        "ece_window_after": expected_calibration_error(window_probs, emo_y),
+                        "speech_threshold": speech_threshold,
+                        "speech_windows_kept": float((p_speech >= speech_threshold).mean()),
+                        "heldout_nonspeech_windows_rejected": ns_rejected},
         "parameters": int(n_params),
         "mflops": round(count_mflops(final, meta["input"]["shape"]), 2),
-        "onnx_bytes": (MODELS / f"{name}.onnx").stat().st_size,
+        "onnx_bytes": (MODELS / f"{meta['name']}.onnx").stat().st_size,
         "hyperparameters": vars(args) | {"metadata": str(args.metadata.resolve().relative_to(REPO))},
-        "environment": {"python": platform.python_version(), "torch": torch.__version__,
-                        "numpy": np.__version__, "librosa": __import__("librosa").__version__,
+        "environment": {"python": platform.python_version(), "torch": torch.__version__, "numpy": np.__version__,
                         "platform": platform.platform(), "threads": torch.get_num_threads()},
         "wall_time_s": round(time.time() - started, 1),
         "command": "python training/train.py " + " ".join(sys.argv[1:]),
     }
-    meta["training"] = {
-        "data": "RAVDESS speech, actors 01-22 (CC BY-NC-SA 4.0)",
-        "protocol": metrics["protocol"],
-        "mean_unweighted_accuracy": round(mean_ua, 4),
-        "mean_weighted_accuracy": round(mean_wa, 4),
-        "parameters": int(n_params),
-        "seed": args.seed,
-        "metrics_file": f"models/metrics-{name}.json",
-    }
-    args.metadata.write_text(json.dumps(meta, indent=2) + "\n")
-    (MODELS / f"metrics-{name}.json").write_text(json.dumps(metrics, indent=2) + "\n")
-    plot_confusion(total, labels, f"{name}, actor-grouped {args.folds}-fold CV (pooled test folds)",
-                   MODELS / f"confusion-{name}.png")
-    print(f"exported {MODELS / (name + '.onnx')} ({metrics['onnx_bytes']} bytes, {n_params} parameters) "
-          f"in {metrics['wall_time_s']} s")
+    (MODELS / f"metrics-{meta['name']}.json").write_text(json.dumps(metrics, indent=2, default=str) + "\n")
+    print(f"exported {meta['name']} ({metrics['onnx_bytes']} bytes, {n_params} parameters) in {metrics['wall_time_s']} s")
 
 
 if __name__ == "__main__":

@@ -41,6 +41,7 @@ function startWorker() {
     const waiter = data.id !== undefined ? pending.get(data.id) : undefined;
     pending.delete(data.id);
     if (data.type === "result") waiter?.resolve(data.result);
+    else if (data.type === "calibration") waiter?.resolve(data.profile);
     else if (data.type === "error") {
       if (waiter) waiter.reject(new Error(data.message));
       else showError(data.message);
@@ -83,8 +84,48 @@ function onModelReady(modelInfo, custom) {
   timeline.setLabels(info.labels);
   renderBars($("live-bars"), info.labels, null, null);
   $("start").disabled = false;
+  showCalibration({ calibrated: false }); // a new model starts uncalibrated
   updateHistoryButtons();
   setStatus("Ready. Press Start to listen, or choose an audio file.");
+}
+
+// ---- calibration --------------------------------------------------------------------
+
+const CALIBRATION_SECONDS = 15;
+
+function showCalibration(state) {
+  const el = $("calibration-state");
+  el.dataset.calibrated = String(state.calibrated);
+  el.textContent = state.calibrated
+    ? `Calibrated to this voice (${state.active_seconds.toFixed(1)} s of speech). Results are relative to it.`
+    : "Not calibrated: results are relative to an average voice.";
+  $("new-speaker").disabled = !state.calibrated;
+  $("calibrate").disabled = false;
+}
+
+async function calibrateLive() {
+  clearError();
+  if (!live?.running) await startLive();
+  if (!live?.running) return;
+  $("calibrate").disabled = true;
+  $("calibration-state").textContent = `Listening for ${CALIBRATION_SECONDS} s: read aloud calmly, in your usual voice…`;
+  try {
+    showCalibration(await request({ type: "calibrate-live", seconds: CALIBRATION_SECONDS }));
+  } catch (e) {
+    showCalibration({ calibrated: false });
+    showError(e.message);
+  }
+}
+
+async function calibrateFromFile(file) {
+  if (!file || !info) return;
+  clearError();
+  try {
+    const { samples, sampleRate } = await decode(file);
+    showCalibration(await request({ type: "calibrate", samples, sampleRate }, [samples.buffer]));
+  } catch (e) {
+    showError(e.message);
+  }
 }
 
 // ---- live ---------------------------------------------------------------------------
@@ -127,7 +168,8 @@ function setLiveState(state, text) {
 let announced = "";
 function onPrediction(p) {
   if (!live?.running) return;
-  const text = p.state === "emotion" ? p.label : STATE_TEXT[p.state] + (p.label && p.state === "uncertain" ? ` (maybe ${p.label})` : "");
+  const text = (p.state === "emotion" ? p.label : STATE_TEXT[p.state] + (p.label && p.state === "uncertain" ? ` (maybe ${p.label})` : ""))
+    + (p.calibrated ? " · calibrated" : "");
   setLiveState(p.state, text);
   renderBars($("live-bars"), info.labels, p.state === "no_speech" ? null : p.probabilities, p.label);
   // Screen readers hear changes, not every update.
@@ -199,12 +241,15 @@ async function handleFile(file) {
     if (samples.length === 0) throw new Error(`"${file.name}" contains no audio.`);
     setStatus(`Classifying ${file.name} (${seconds(samples.length / sampleRate)})…`);
     const result = await request({ type: "classify", samples, sampleRate }, [samples.buffer]);
-    $("result-label").textContent = result.label;
-    $("result-confidence").textContent = result.speech ? percent(result.confidence) : "(no clear speech found)";
-    renderBars($("bars"), result.labels, result.probabilities, result.label);
+    const verdict = result.state === "no_speech" ? "no speech" : result.state === "uncertain" ? `uncertain (maybe ${result.label})` : result.label;
+    $("result-label").textContent = verdict;
+    $("result-label").dataset.label = result.label ?? "";
+    $("result-confidence").textContent = (result.speech ? percent(result.confidence) : "(no speech found)")
+      + (result.calibrated ? " · calibrated" : "");
+    renderBars($("bars"), result.labels, result.speech ? result.probabilities : null, result.label);
     renderSegments(result.segments);
     $("result").hidden = false;
-    setStatus(`${file.name}: ${result.label}`);
+    setStatus(`${file.name}: ${verdict}`);
   } catch (e) {
     setStatus("Ready. Press Start to listen, or choose an audio file.");
     showError(e.message);
@@ -291,6 +336,9 @@ function wire() {
   $("export-csv").addEventListener("click", () => download("speech-emotion.csv", "text/csv", timeline.toCsv()));
   $("export-json").addEventListener("click", () => download("speech-emotion.json", "application/json", timeline.toJson()));
   $("model-select").addEventListener("change", (e) => chooseModel(e.target.value));
+  $("calibrate").addEventListener("click", calibrateLive);
+  $("calibration-file").addEventListener("change", (e) => calibrateFromFile(e.target.files[0]));
+  $("new-speaker").addEventListener("click", async () => showCalibration(await request({ type: "new-speaker" })));
   $("model-files").addEventListener("change", (e) => loadOwnModel(e.target.files));
   wireFiles();
 }

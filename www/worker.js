@@ -5,8 +5,13 @@
 //      {type: "start", sampleRate, port}                         live stream from a port
 //      {type: "stop"}
 //      {id, type: "classify", samples, sampleRate}             a whole decoded file
+//      {id, type: "calibrate", samples, sampleRate}            the speaker's calm speech
+//      {id, type: "calibrate-live", seconds}                   … taken from the live stream
+//      {id, type: "new-speaker"}                               forget the calibration
 // Out: {type: "ready", info} | {type: "prediction", prediction}
-//      | {id, type: "result", result} | {id?, type: "error", message, fatal?, during}
+//      | {id, type: "result", result} | {id, type: "calibration", profile}
+//      | {id?, type: "error", message, fatal?, during}
+// The calibration lives in this worker's memory only.
 import "./wasm-build.js";
 
 // "?wasm=scalar" (or "simd") on the worker URL overrides feature detection, for tests.
@@ -15,11 +20,23 @@ let Classifier = null;
 
 let model = null; // {onnx, metadata} of a user model, or null for the built-in one
 let clipClassifier = null;
-let live = null; // {classifier, port}
+let live = null; // {classifier, port, rate, recording?}
 let startError = null;
+let profile = null; // the speaker's calibration, or null
 
-const make = (rate) =>
-  model ? Classifier.withModel(new Uint8Array(model.onnx), model.metadata, rate) : new Classifier(rate);
+function make(rate) {
+  const c = model ? Classifier.withModel(new Uint8Array(model.onnx), model.metadata, rate) : new Classifier(rate);
+  if (profile) c.setCalibration(profile);
+  return c;
+}
+
+function useProfile(next) {
+  profile = next;
+  clipClassifier.setCalibration(profile);
+  live?.classifier.setCalibration(profile);
+}
+
+const summary = () => (profile ? { calibrated: true, active_seconds: profile.active_seconds } : { calibrated: false });
 
 const ready = (async () => {
   const wasm = await import(`./${build}/speech_emotion.js`);
@@ -50,10 +67,11 @@ function stopLive() {
 function startLive(sampleRate, port) {
   stopLive();
   const classifier = make(sampleRate);
-  live = { classifier, port };
+  live = { classifier, port, rate: sampleRate, recording: null };
   port.onmessage = ({ data: chunk }) => {
     if (!live || live.port !== port) return;
     try {
+      if (live.recording) record(live.recording, chunk);
       for (const prediction of classifier.pushAll(chunk)) postMessage({ type: "prediction", prediction });
     } catch (e) {
       stopLive();
@@ -62,10 +80,30 @@ function startLive(sampleRate, port) {
   };
 }
 
+// Collects `seconds` of the live stream, then calibrates from it.
+function record(rec, chunk) {
+  rec.chunks.push(chunk.slice());
+  rec.length += chunk.length;
+  if (rec.length < rec.needed) return;
+  const samples = new Float32Array(rec.length);
+  let at = 0;
+  for (const c of rec.chunks) samples.set(c, (at += c.length) - c.length);
+  live.recording = null;
+  try {
+    const next = clipClassifier.calibrate(samples, live.rate);
+    useProfile(next);
+    postMessage({ id: rec.id, type: "calibration", profile: summary() });
+  } catch (e) {
+    fail(e, { id: rec.id, during: "calibrate" });
+  }
+}
+
 function useModel(data) {
   const next = data.onnx ? { onnx: data.onnx, metadata: data.metadata } : null;
   const previous = model;
+  const previousProfile = profile;
   model = next;
+  profile = null; // a calibration belongs to one model's features
   try {
     const candidate = make(16000);
     clipClassifier?.free();
@@ -73,7 +111,8 @@ function useModel(data) {
     stopLive();
     postMessage({ type: "ready", info: { ...clipClassifier.modelInfo(), build }, custom: next !== null });
   } catch (e) {
-    model = previous; // keep the model that worked
+    model = previous; // keep the model that worked, and its calibration
+    profile = previousProfile;
     postMessage({ type: "error", during: "model", message: `This model cannot be used: ${e?.message ?? e}` });
   }
 }
@@ -92,6 +131,15 @@ onmessage = async ({ data }) => {
     else if (data.type === "classify") {
       const result = clipClassifier.classifyClip(data.samples, data.sampleRate);
       postMessage({ id: data.id, type: "result", result });
+    } else if (data.type === "calibrate") {
+      useProfile(clipClassifier.calibrate(data.samples, data.sampleRate));
+      postMessage({ id: data.id, type: "calibration", profile: summary() });
+    } else if (data.type === "calibrate-live") {
+      if (!live) throw new Error("Start listening first, then calibrate.");
+      live.recording = { id: data.id, chunks: [], length: 0, needed: Math.round(data.seconds * live.rate) };
+    } else if (data.type === "new-speaker") {
+      useProfile(null);
+      postMessage({ id: data.id, type: "calibration", profile: summary() });
     }
   } catch (e) {
     fail(e, { id: data.id, during: data.type });

@@ -18,8 +18,9 @@ fn try_model(onnx: &[u8], metadata: &str) {
     if let Ok(mut model) = EmotionModel::from_bytes(onnx, metadata) {
         let meta = model.metadata().clone();
         let input = vec![0.1f32; meta.input.shape.iter().product::<usize>()];
-        if let Ok(p) = model.predict(&input) {
-            assert_eq!(p.len(), meta.labels.len());
+        if let Ok(out) = model.predict(&input) {
+            assert_eq!(out.probabilities.len(), meta.labels.len());
+            assert!((0.0..=1.0).contains(&out.speech_probability));
         }
     }
 }
@@ -43,7 +44,8 @@ fuzz_target!(|input: Input| {
         }
         Input::EditedMetadata { key, value } => {
             let mut meta: serde_json::Value = serde_json::from_str(EMBEDDED_METADATA).unwrap();
-            let keys = ["labels", "window_frames", "input", "features", "normalization", "output", "uncertain_threshold"];
+            let keys = ["labels", "label_aliases", "window_frames", "input", "features", "normalization", "output", "speech",
+                        "uncertain_threshold", "streaming"];
             let parsed = serde_json::from_str(&value).unwrap_or(serde_json::Value::String(value));
             meta[keys[key as usize % keys.len()]] = parsed;
             // Metadata that parses must also agree with the model, or loading says why.

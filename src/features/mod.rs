@@ -7,11 +7,13 @@
 mod dct;
 mod mel;
 mod mfcc;
+mod normalize;
 mod params;
 mod window;
 
 pub use dct::dct2_ortho_matrix;
 pub use mel::{hz_to_mel_slaney, mel_filterbank, mel_to_hz_slaney, MelFilterbank};
 pub use mfcc::{MfccExtractor, StreamingMfcc};
+pub use normalize::{NormalizationSpec, SpeakerNormalizer, SpeakerProfile};
 pub use params::FeatureParams;
 pub use window::hann_window_centered;

@@ -144,7 +144,7 @@ test("after a first visit the page classifies a file offline", async () => {
     const [expected] = cliResults([clip]);
     await page.setInputFiles("#file-input", clip);
     await page.waitForFunction(() => document.getElementById("status").textContent.includes(".flac:"), null, { timeout: 60_000 });
-    assert.equal(await page.locator("#result-label").textContent(), expected.label);
+    assert.equal(await page.locator("#result-label").getAttribute("data-label"), expected.label);
   } finally {
     await browser.close();
   }

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from evaluate_cli import CONDITIONS, active_power, degrade, pink_noise, training_degradation  # noqa: E402
+from evaluate_cli import CONDITIONS, active_power, add_reverb, degrade, pink_noise, training_degradation  # noqa: E402
 
 RATE = 16000
 
@@ -70,16 +70,29 @@ def test_clean_is_untouched_and_unknown_conditions_fail():
 
 def test_training_degradations_keep_the_length_and_stay_within_their_snr_range():
     y = speech_like()
-    kinds = {"noise": 0, "band": 0}
-    for seed in range(40):
-        out = training_degradation(y, RATE, np.random.default_rng(seed))
+    kinds = {"white": 0, "pink": 0, "tel": 0, "reverb": 0}
+    for seed in range(60):
+        out, kind = training_degradation(y, RATE, np.random.default_rng(seed))
         assert len(out) == len(y) and np.isfinite(out).all()
+        kinds[kind] += 1
         spectrum = np.abs(np.fft.rfft(out)) ** 2
         above_4k = spectrum[np.fft.rfftfreq(len(out), 1 / RATE) > 4200].sum() / spectrum.sum()
-        if above_4k < 1e-4:  # the telephone band: (almost) nothing left above 4 kHz
-            kinds["band"] += 1
+        if kind == "tel":  # (almost) nothing left above 4 kHz
+            assert above_4k < 1e-4
+        elif kind == "reverb":  # same energy, spread in time
+            assert np.isclose((out ** 2).sum(), (y ** 2).sum(), rtol=1e-6)
         else:
             snr = 10 * np.log10(active_power(y, RATE) / ((out - y) ** 2).mean())
             assert 5 - 0.01 <= snr <= 30 + 0.01
-            kinds["noise"] += 1
-    assert kinds["noise"] > 0 and kinds["band"] > 0
+    assert all(n > 0 for n in kinds.values()), kinds
+
+
+def test_reverb_tail_decays_by_60_db_in_rt60():
+    rng = np.random.default_rng(3)
+    impulse = np.zeros(RATE)
+    impulse[0] = 1.0
+    out = add_reverb(impulse, RATE, 0.4, rng)
+    early = (out[int(0.01 * RATE):int(0.05 * RATE)] ** 2).mean()
+    late = (out[int(0.37 * RATE):int(0.39 * RATE)] ** 2).mean()
+    assert 45 < 10 * np.log10(early / late) < 70
+    assert np.all(out[int(0.41 * RATE):] == 0.0)

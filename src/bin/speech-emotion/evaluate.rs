@@ -16,15 +16,16 @@ use crate::progress::Progress;
 use crate::workers::Workers;
 
 /// Dataset label → model label index: explicit `--map`s first, then an exact
-/// (case-insensitive) match, then "calm" → "neutral" for models that merge the two.
+/// (case-insensitive) match, then the model metadata's `label_aliases` (e.g. calm → neutral).
 struct LabelMap {
     labels: Vec<String>,
     explicit: BTreeMap<String, String>,
 }
 
 impl LabelMap {
-    fn new(labels: &[String], maps: &[String]) -> Result<Self> {
-        let mut explicit = BTreeMap::new();
+    fn new(labels: &[String], aliases: &BTreeMap<String, String>, maps: &[String]) -> Result<Self> {
+        let mut explicit: BTreeMap<String, String> =
+            aliases.iter().map(|(from, to)| (from.to_ascii_lowercase(), to.to_ascii_lowercase())).collect();
         for map in maps {
             let Some((from, to)) = map.split_once('=') else {
                 bail!("--map expects FROM=TO, got \"{map}\"");
@@ -43,7 +44,7 @@ impl LabelMap {
         if let Some(to) = self.explicit.get(&label) {
             return find(to);
         }
-        find(&label).or_else(|| if label == "calm" { find("neutral") } else { None })
+        find(&label)
     }
 }
 
@@ -73,7 +74,7 @@ pub struct Request<'a> {
 pub fn evaluate(pool: &mut Workers, model_id: &ModelId, request: &Request, options: &ClipOptions) -> Result<()> {
     let csv_path = request.csv_path;
     let labels = pool.labels();
-    let label_map = LabelMap::new(&labels, request.maps)?;
+    let label_map = LabelMap::new(&labels, &pool.model.metadata().label_aliases, request.maps)?;
     let base = csv_path.parent().unwrap_or(Path::new("."));
     let mut reader = csv::Reader::from_path(csv_path).with_context(|| format!("cannot read {}", csv_path.display()))?;
     let headers = reader.headers()?.clone();
@@ -108,7 +109,7 @@ pub fn evaluate(pool: &mut Workers, model_id: &ModelId, request: &Request, optio
             progress.inc();
             let (path, truth) = (items[i].0.display().to_string(), items[i].1);
             match outcome.and_then(|o| {
-                let predicted = output::predicted_index(&labels, &o.result).context("the model gave no label")?;
+                let predicted = output::predicted_index(&labels, &o.result)?;
                 Ok((o, predicted))
             }) {
                 Ok((outcome, predicted)) => {

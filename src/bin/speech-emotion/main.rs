@@ -13,8 +13,10 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 
-use speech_emotion::audio::decode_file_with_warnings;
+use speech_emotion::audio::{decode_file, decode_file_with_warnings, resample};
+use speech_emotion::calibration::speaker_profile;
 use speech_emotion::classify::{classify_clip, ClipOptions};
+use speech_emotion::features::SpeakerProfile;
 use speech_emotion::fingerprint::model_fingerprint;
 use speech_emotion::model::{EmotionModel, EMBEDDED_METADATA, EMBEDDED_ONNX};
 
@@ -34,6 +36,10 @@ struct Cli {
     /// Seconds between the starts of consecutive model windows within a file.
     #[arg(long, global = true, default_value_t = 1.0)]
     segment_hop: f64,
+    /// A sample of the speaker's ordinary, calm speech (10–20 s; repeat to join several
+    /// files): every file is then heard relative to that voice.
+    #[arg(long = "calibration", global = true, value_name = "FILE")]
+    calibration: Vec<PathBuf>,
     /// Files classified at once, each worker with its own model (default: one per core).
     #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     threads: Option<u16>,
@@ -91,7 +97,8 @@ fn main() -> ExitCode {
 fn run() -> Result<()> {
     let cli = Cli::parse();
     let (mut model, model_id) = load_model(cli.model.as_deref(), cli.metadata.as_deref())?;
-    let options = ClipOptions { segment_hop_seconds: cli.segment_hop, ..ClipOptions::default() };
+    let calibration = calibration_profile(&model, &cli.calibration)?;
+    let options = ClipOptions { segment_hop_seconds: cli.segment_hop, calibration };
     let threads = cli.threads.map_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()), usize::from);
     let load_another = || load_model(cli.model.as_deref(), cli.metadata.as_deref()).map(|(model, _)| model);
     let mut pool = Workers { model: &mut model, load_another: &load_another, threads };
@@ -126,6 +133,21 @@ fn load_model(model: Option<&Path>, metadata: Option<&Path>) -> Result<(EmotionM
     let model = EmotionModel::from_bytes(&onnx, &json).with_context(|| format!("cannot load model {}", model_path.display()))?;
     let id = ModelId { name: model.metadata().name.clone(), fingerprint: model_fingerprint(&onnx, &json) };
     Ok((model, id))
+}
+
+/// The speaker profile of the calibration files, joined, or `None` without any.
+fn calibration_profile(model: &EmotionModel, files: &[PathBuf]) -> Result<Option<SpeakerProfile>> {
+    if files.is_empty() {
+        return Ok(None);
+    }
+    let rate = model.metadata().sample_rate();
+    let mut joined = Vec::new();
+    for path in files {
+        let audio = decode_file(path).with_context(|| format!("calibration file {}", path.display()))?;
+        joined.extend(resample(&audio.to_mono()?, audio.sample_rate, rate)?);
+    }
+    let profile = speaker_profile(model.metadata(), &joined, rate as f64).context("calibration")?;
+    Ok(Some(profile))
 }
 
 /// Decodes (keeping what a truncated or damaged file holds, with warnings) and classifies.

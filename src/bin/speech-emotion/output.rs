@@ -8,6 +8,7 @@ use anyhow::Result;
 use serde::Serialize;
 
 use speech_emotion::classify::{ClipResult, Segment};
+use speech_emotion::decision::State;
 
 /// Which model produced a result: its metadata `name` and
 /// `speech_emotion::fingerprint::model_fingerprint` of its ONNX bytes and metadata.
@@ -29,17 +30,26 @@ pub struct FileOutcome {
     pub warnings: Vec<String>,
 }
 
-/// The label `evaluate` scores: the model's top label (an index into `labels`).
-pub fn predicted_index(labels: &[String], result: &ClipResult) -> Option<usize> {
-    labels.iter().position(|l| *l == result.label)
+/// The label `evaluate` scores: the model's top label (an index into `labels`), `None` when
+/// no speech was found (a miss).
+pub fn predicted_index(labels: &[String], result: &ClipResult) -> Result<Option<usize>> {
+    match result.label.as_deref() {
+        None => Ok(None),
+        Some(label) => match labels.iter().position(|l| l == label) {
+            Some(i) => Ok(Some(i)),
+            None => anyhow::bail!("the model gave a label \"{label}\" it does not list"),
+        },
+    }
 }
 
 #[derive(Serialize)]
 struct FileLine<'a> {
     path: &'a str,
-    label: &'a str,
+    state: State,
+    label: Option<&'a str>,
     confidence: f32,
     speech: bool,
+    calibrated: bool,
     duration_s: f64,
     probabilities: BTreeMap<&'a str, f32>,
     /// Empty unless the file was truncated or damaged (decoded as far as it goes).
@@ -54,7 +64,8 @@ struct SegmentLine<'a> {
     start_s: f64,
     end_s: f64,
     speech: bool,
-    label: &'a str,
+    speech_probability: f32,
+    label: Option<&'a str>,
     probabilities: BTreeMap<&'a str, f32>,
 }
 
@@ -67,7 +78,8 @@ fn segment_line<'a>(labels: &'a [String], s: &'a Segment) -> SegmentLine<'a> {
         start_s: s.start_s,
         end_s: s.end_s,
         speech: s.speech,
-        label: &s.label,
+        speech_probability: s.speech_probability,
+        label: s.label.as_deref(),
         probabilities: by_label(labels, &s.probabilities),
     }
 }
@@ -84,9 +96,11 @@ pub fn write_jsonl(
     let result = &outcome.result;
     let line = FileLine {
         path,
-        label: &result.label,
+        state: result.state,
+        label: result.label.as_deref(),
         confidence: result.confidence,
         speech: result.speech,
+        calibrated: result.calibrated,
         duration_s: result.duration_s,
         probabilities: by_label(labels, &result.probabilities),
         warnings: &outcome.warnings,
@@ -117,14 +131,14 @@ pub fn write_csv(
 ) -> Result<()> {
     let result = &outcome.result;
     let warnings = outcome.warnings.join("; ");
-    let mut row = |start: &str, end: &str, speech: bool, label: &str, p: &[f32]| -> Result<()> {
+    let mut row = |start: &str, end: &str, speech: bool, label: Option<&str>, p: &[f32]| -> Result<()> {
         let confidence = p.iter().copied().fold(0.0f32, f32::max);
         let mut row = vec![
             csv_field(path),
             start.to_string(),
             end.to_string(),
             speech.to_string(),
-            csv_field(label),
+            csv_field(label.unwrap_or("")),
             format!("{confidence:.6}"),
         ];
         row.extend(p.iter().map(|v| format!("{v:.6}")));
@@ -132,10 +146,10 @@ pub fn write_csv(
         writeln!(out, "{}", row.join(","))?;
         Ok(())
     };
-    row("", "", result.speech, &result.label, &result.probabilities)?;
+    row("", "", result.speech, result.label.as_deref(), &result.probabilities)?;
     if with_segments {
         for s in &result.segments {
-            row(&format!("{:.2}", s.start_s), &format!("{:.2}", s.end_s), s.speech, &s.label, &s.probabilities)?;
+            row(&format!("{:.2}", s.start_s), &format!("{:.2}", s.end_s), s.speech, s.label.as_deref(), &s.probabilities)?;
         }
     }
     Ok(())
