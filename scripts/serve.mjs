@@ -3,7 +3,7 @@
 //   node scripts/serve.mjs [ROOT=www] [PORT=8080]   (PORT 0 picks a free port)
 import { createServer } from "node:http";
 import { readFile, stat } from "node:fs/promises";
-import { extname, join, normalize, resolve } from "node:path";
+import { extname, join, normalize, resolve, sep } from "node:path";
 import { gzipSync } from "node:zlib";
 
 import { createHash } from "node:crypto";
@@ -78,7 +78,11 @@ export function serve(root, port = 0) {
     try {
       const url = new URL(req.url, "http://localhost");
       let path = normalize(join(base, decodeURIComponent(url.pathname)));
-      if (!path.startsWith(base)) throw Object.assign(new Error("outside root"), { status: 403 });
+      // The root itself or something below it: a bare startsWith(base) would also admit a
+      // sibling such as `www-private/` next to `www/`.
+      if (path !== base && !path.startsWith(base.endsWith(sep) ? base : base + sep)) {
+        throw Object.assign(new Error("outside root"), { status: 403 });
+      }
       if ((await stat(path).catch(() => null))?.isDirectory()) path = join(path, "index.html");
       const { mtimeMs } = await stat(path);
       const v = await version(path, await stat(path));

@@ -5,6 +5,7 @@ pub mod classify;
 pub mod decision;
 pub mod error;
 pub mod features;
+pub mod fingerprint;
 pub mod metrics;
 pub mod model;
 pub mod stream;

@@ -55,10 +55,18 @@ fn classify_csv_with_segments() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     let mut lines = stdout.lines();
-    assert_eq!(lines.next().unwrap(), "path,segment_start_s,segment_end_s,speech,label,confidence,neutral,happy,sad,angry");
+    assert_eq!(
+        lines.next().unwrap(),
+        "path,segment_start_s,segment_end_s,speech,label,confidence,neutral,happy,sad,angry,warnings,model,model_fingerprint"
+    );
     let rows: Vec<&str> = lines.collect();
     assert!(rows.len() >= 2, "an overall row and at least one segment row");
-    assert!(rows.iter().all(|r| r.split(',').count() == 10));
+    let fingerprint = embedded_fingerprint();
+    for row in &rows {
+        let fields: Vec<&str> = row.split(',').collect();
+        assert_eq!(fields.len(), 13, "{row}");
+        assert_eq!(fields[10..], ["", "emotion4", fingerprint.as_str()], "no warnings; the model on every row");
+    }
 }
 
 #[test]
@@ -113,5 +121,304 @@ fn evaluate_reports_ua_wa_and_skips_unknown_labels() {
 
     let out = cli(&["evaluate", csv.to_str().unwrap(), "--map", "fearful=nonsense"]);
     assert!(!out.status.success());
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+fn embedded_fingerprint() -> String {
+    use speech_emotion::model::{EMBEDDED_METADATA, EMBEDDED_ONNX};
+    speech_emotion::fingerprint::model_fingerprint(EMBEDDED_ONNX, EMBEDDED_METADATA)
+}
+
+/// A fresh, empty folder for one test.
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("se-{name}-{}", std::process::id()));
+    std::fs::remove_dir_all(&dir).ok();
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Runs the CLI, killing it if it has not finished within `seconds` (a hang is a failure).
+fn cli_within(seconds: u64, args: &[&str]) -> std::process::Output {
+    run_within(seconds, Command::new(env!("CARGO_BIN_EXE_speech-emotion")).args(args))
+}
+
+fn run_within(seconds: u64, command: &mut Command) -> std::process::Output {
+    use std::process::Stdio;
+    let args = format!("{command:?}");
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (mut stdout, mut stderr) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
+    let out_reader = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        std::io::Read::read_to_end(&mut stdout, &mut buf).ok();
+        buf
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        std::io::Read::read_to_end(&mut stderr, &mut buf).ok();
+        buf
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            child.kill().ok();
+            child.wait().ok();
+            panic!("{args} did not finish within {seconds} s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    std::process::Output { status, stdout: out_reader.join().unwrap(), stderr: err_reader.join().unwrap() }
+}
+
+fn json_lines(out: &std::process::Output) -> Vec<serde_json::Value> {
+    text(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+fn copy_clip(relative: &str, to: &std::path::Path) {
+    std::fs::copy(common::ravdess(relative), to).unwrap();
+}
+
+#[cfg(unix)]
+#[test]
+fn symlink_loops_end_and_every_real_file_is_classified_once() {
+    use std::os::unix::fs::symlink;
+    let dir = scratch("loops");
+    copy_clip("Actor_05/03-01-01-01-01-01-05.flac", &dir.join("one.flac"));
+    std::fs::create_dir(dir.join("sub")).unwrap();
+    copy_clip("Actor_05/03-01-05-01-01-01-05.flac", &dir.join("sub/two.flac"));
+    // `ln -s . x`: used to classify every file ~40 times, until ELOOP.
+    symlink(".", dir.join("x")).unwrap();
+    let out = cli_within(120, &["classify", dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(json_lines(&out).len(), 2, "{}", text(&out.stdout));
+
+    // Two links to `.` used to hang with growing memory; links to a sibling folder from two
+    // places, and a file named twice, must not classify anything twice either.
+    symlink(".", dir.join("a")).unwrap();
+    symlink(".", dir.join("b")).unwrap();
+    symlink("sub", dir.join("c")).unwrap();
+    symlink("sub", dir.join("d")).unwrap();
+    symlink("../..", dir.join("sub/up")).unwrap(); // to a folder above the one given, which contains it
+    symlink("one.flac", dir.join("same.flac")).unwrap();
+    let one = dir.join("one.flac");
+    let out = cli_within(120, &["classify", dir.to_str().unwrap(), one.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let lines = json_lines(&out);
+    let canonical: std::collections::BTreeSet<_> =
+        lines.iter().map(|l| std::fs::canonicalize(l["path"].as_str().unwrap()).unwrap()).collect();
+    assert_eq!((lines.len(), canonical.len()), (2, 2), "{}", text(&out.stdout));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[cfg(unix)]
+#[test]
+fn unreadable_entries_are_reported_and_the_rest_is_still_classified() {
+    use std::os::unix::fs::{symlink, PermissionsExt};
+    let dir = scratch("unreadable");
+    copy_clip("Actor_06/03-01-01-01-01-01-06.flac", &dir.join("good.flac"));
+    std::fs::create_dir(dir.join("locked")).unwrap();
+    copy_clip("Actor_06/03-01-04-01-01-01-06.flac", &dir.join("locked/hidden.flac"));
+    std::fs::create_dir(dir.join("zz")).unwrap();
+    copy_clip("Actor_06/03-01-05-01-01-01-06.flac", &dir.join("zz/later.flac"));
+    // A dangling link is an unreadable entry on every system, root or not.
+    symlink("nowhere.wav", dir.join("gone.wav")).unwrap();
+    std::fs::set_permissions(dir.join("locked"), std::fs::Permissions::from_mode(0o000)).unwrap();
+    let check = |out: &std::process::Output, denied: bool| {
+        let stderr = text(&out.stderr);
+        assert!(!out.status.success(), "an unreadable entry makes the exit status non-zero");
+        assert!(stderr.contains("gone.wav"), "{stderr}");
+        let paths: Vec<String> = json_lines(out).iter().map(|l| l["path"].as_str().unwrap().to_string()).collect();
+        assert!(paths.iter().any(|p| p.ends_with("good.flac")) && paths.iter().any(|p| p.ends_with("later.flac")), "{paths:?}");
+        if denied {
+            assert_eq!(paths.len(), 2, "{paths:?}");
+            assert!(stderr.contains("locked") && stderr.contains("Permission denied"), "{stderr}");
+            assert!(stderr.contains("2 unreadable entries"), "{stderr}");
+        } else {
+            assert_eq!(paths.len(), 3, "{paths:?}");
+            assert!(stderr.contains("1 unreadable entry"), "{stderr}");
+        }
+    };
+    // Root (as in CI containers) reads a mode-000 folder anyway: then only the dangling link
+    // is unreadable and the locked folder's file is classified like the others. The denied
+    // case is then run as `nobody` through setpriv, where that is available.
+    let root_reads_anyway = std::fs::read_dir(dir.join("locked")).is_ok();
+    check(&cli_within(120, &["classify", dir.to_str().unwrap()]), !root_reads_anyway);
+    let setpriv = std::path::Path::new("/usr/bin/setpriv");
+    if root_reads_anyway && setpriv.exists() {
+        let as_nobody = run_within(
+            120,
+            Command::new(setpriv)
+                .args(["--reuid=65534", "--regid=65534", "--clear-groups", env!("CARGO_BIN_EXE_speech-emotion")])
+                .args(["classify", dir.to_str().unwrap()]),
+        );
+        check(&as_nobody, true);
+    } else if root_reads_anyway {
+        println!("root without setpriv: the permission-denied folder was not tested");
+    }
+    std::fs::set_permissions(dir.join("locked"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// A 16-bit mono WAV whose header promises `declared_s` seconds but which holds `samples`.
+fn truncated_wav(samples: &[f32], rate: u32, declared_s: f64) -> Vec<u8> {
+    let declared_bytes = (declared_s * rate as f64) as u32 * 2;
+    let mut out = Vec::new();
+    out.extend_from_slice(b"RIFF");
+    out.extend_from_slice(&(36 + declared_bytes).to_le_bytes());
+    out.extend_from_slice(b"WAVEfmt ");
+    out.extend_from_slice(&16u32.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes());
+    out.extend_from_slice(&rate.to_le_bytes());
+    out.extend_from_slice(&(rate * 2).to_le_bytes());
+    out.extend_from_slice(&2u16.to_le_bytes());
+    out.extend_from_slice(&16u16.to_le_bytes());
+    out.extend_from_slice(b"data");
+    out.extend_from_slice(&declared_bytes.to_le_bytes());
+    out.extend(samples.iter().flat_map(|s| ((s.clamp(-1.0, 1.0) * 32767.0) as i16).to_le_bytes()));
+    out
+}
+
+#[test]
+fn a_truncated_file_is_classified_with_a_warning_on_stderr_and_in_the_output() {
+    let dir = scratch("truncated");
+    let (clip, rate) = common::load_clip("Actor_03/03-01-05-02-01-01-03.flac");
+    let start = rate as usize; // one second in: speech
+    let path = dir.join("cut.wav");
+    std::fs::write(&path, truncated_wav(&clip[start..start + rate as usize / 20], rate, 2.0)).unwrap();
+    let message = "truncated: header says 2.000 s, found 0.050 s";
+
+    let out = cli(&["classify", path.to_str().unwrap()]);
+    assert!(out.status.success(), "decoded as far as it goes: {}", text(&out.stderr));
+    assert!(text(&out.stderr).contains(&format!("warning: {}: {message}", path.display())), "{}", text(&out.stderr));
+    let line = &json_lines(&out)[0];
+    assert_eq!(line["warnings"], serde_json::json!([message]));
+    assert!((line["duration_s"].as_f64().unwrap() - 0.05).abs() < 1e-6);
+
+    let out = cli(&["classify", "--format", "csv", path.to_str().unwrap()]);
+    assert!(out.status.success());
+    let row = text(&out.stdout).lines().nth(1).unwrap().to_string();
+    assert!(row.contains(&format!(",\"{message}\",emotion4,")), "quoted: the message has a comma: {row}");
+
+    // A sound file has an empty list.
+    let good = common::ravdess("Actor_03/03-01-05-02-01-01-03.flac");
+    let out = cli(&["classify", good.to_str().unwrap()]);
+    assert_eq!(json_lines(&out)[0]["warnings"], serde_json::json!([]));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn every_result_names_the_model_and_its_fingerprint() {
+    let clip = common::ravdess("Actor_02/03-01-05-01-01-01-02.flac");
+    let fingerprint = embedded_fingerprint();
+    assert_eq!(fingerprint.len(), 16);
+    let out = cli(&["classify", clip.to_str().unwrap()]);
+    let line = &json_lines(&out)[0];
+    assert_eq!(line["model"], serde_json::json!({"name": "emotion4", "fingerprint": fingerprint}));
+
+    // Another model: the same weights with other metadata (a new name) is another fingerprint.
+    let dir = scratch("model-id");
+    let models = concat!(env!("CARGO_MANIFEST_DIR"), "/models");
+    let onnx = format!("{models}/emotion4.onnx");
+    let meta_json = std::fs::read_to_string(format!("{models}/emotion4.json")).unwrap();
+    let mut meta_value: serde_json::Value = serde_json::from_str(&meta_json).unwrap();
+    meta_value["name"] = "emotion4-renamed".into();
+    let renamed = serde_json::to_string_pretty(&meta_value).unwrap();
+    let meta = dir.join("renamed.json");
+    std::fs::write(&meta, &renamed).unwrap();
+    let out = cli(&["--model", &onnx, "--metadata", meta.to_str().unwrap(), "classify", clip.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let expected = speech_emotion::fingerprint::model_fingerprint(&std::fs::read(&onnx).unwrap(), &renamed);
+    assert_ne!(expected, fingerprint);
+    assert_eq!(json_lines(&out)[0]["model"], serde_json::json!({"name": "emotion4-renamed", "fingerprint": expected}));
+    std::fs::remove_dir_all(&dir).ok();
+
+    let info: serde_json::Value = serde_json::from_slice(&cli(&["info"]).stdout).unwrap();
+    assert_eq!(info["fingerprint"], fingerprint.as_str());
+
+    let dir = scratch("eval-model");
+    let csv = dir.join("labels.csv");
+    std::fs::write(&csv, format!("path,label\n{},angry\n", clip.display())).unwrap();
+    let out = cli(&["evaluate", csv.to_str().unwrap(), "--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["model"], serde_json::json!({"name": "emotion4", "fingerprint": fingerprint}));
+    let out = cli(&["evaluate", csv.to_str().unwrap()]);
+    assert!(text(&out.stdout).starts_with(&format!("model: emotion4 (fingerprint {fingerprint})\n")), "{}", text(&out.stdout));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn evaluate_refuses_to_report_accuracy_when_nothing_was_scored() {
+    let dir = scratch("eval-none");
+    let csv = dir.join("labels.csv");
+    std::fs::write(dir.join("broken.wav"), b"RIFF not audio").unwrap();
+    std::fs::write(&csv, "path,label\nmissing-1.wav,angry\nmissing-2.flac,sad\nbroken.wav,happy\n").unwrap();
+    for json in [false, true] {
+        let mut args = vec!["evaluate", csv.to_str().unwrap()];
+        if json {
+            args.push("--json");
+        }
+        let out = cli(&args);
+        let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+        assert!(!out.status.success(), "json {json}");
+        assert!(stdout.is_empty(), "no report at all: {stdout}");
+        assert!(stderr.contains("none of the 3 files could be classified") && stderr.contains("no accuracy"), "{stderr}");
+        assert!(stderr.contains("missing-1.wav") && stderr.contains("broken.wav"), "each failure is named: {stderr}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Spawns the CLI with stdout piped, reads `lines` lines (0: none), closes the pipe, and
+/// returns the exit status and stderr.
+fn run_until_the_reader_leaves(args: &[&str], lines: usize) -> (std::process::ExitStatus, String) {
+    use std::io::{BufRead, Read};
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_speech-emotion"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    for _ in 0..lines {
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        assert!(!line.is_empty(), "the CLI printed a line before the reader left");
+    }
+    drop(stdout); // `| head -n LINES`: the read end closes
+    let mut stderr = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    (child.wait().unwrap(), stderr)
+}
+
+#[test]
+fn a_reader_that_leaves_early_ends_the_cli_quietly() {
+    let folder = common::ravdess("Actor_07");
+    let clip = common::ravdess("Actor_07/03-01-05-01-01-01-07.flac");
+    let dir = scratch("pipe");
+    let csv = dir.join("labels.csv");
+    std::fs::write(&csv, format!("path,label\n{},angry\n", clip.display())).unwrap();
+    let cases: Vec<(Vec<&str>, usize)> = vec![
+        (vec!["classify", folder.to_str().unwrap()], 1),
+        (vec!["classify", folder.to_str().unwrap()], 0),
+        (vec!["classify", "--format", "csv", "--segments", folder.to_str().unwrap()], 1),
+        (vec!["evaluate", csv.to_str().unwrap()], 1),
+        (vec!["evaluate", csv.to_str().unwrap()], 0),
+        (vec!["evaluate", csv.to_str().unwrap(), "--json"], 0),
+        (vec!["info"], 0),
+    ];
+    for (args, lines) in cases {
+        let (status, stderr) = run_until_the_reader_leaves(&args, lines);
+        // Like `yes | head -1`, minus the signal: exit 0, nothing on stderr (no panic, no backtrace).
+        assert_eq!(status.code(), Some(0), "{args:?} after {lines} lines: {stderr}");
+        assert!(stderr.is_empty(), "{args:?} after {lines} lines: {stderr}");
+    }
     std::fs::remove_dir_all(&dir).ok();
 }

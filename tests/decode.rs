@@ -4,7 +4,7 @@
 
 mod common;
 
-use speech_emotion::audio::{decode_bytes, decode_file};
+use speech_emotion::audio::{decode_bytes, decode_bytes_with_warnings, decode_file, decode_file_with_warnings, DecodeWarning};
 use speech_emotion::classify::{classify_clip, ClipOptions};
 use speech_emotion::model::EmotionModel;
 use speech_emotion::Error;
@@ -136,4 +136,103 @@ fn truncated_and_corrupt_flac_never_panic() {
 fn missing_files_are_io_errors_naming_the_path() {
     let err = decode_file(std::path::Path::new("/nonexistent/clip.wav")).unwrap_err();
     assert!(matches!(err, Error::Io { .. }) && err.to_string().contains("/nonexistent/clip.wav"), "{err}");
+}
+
+/// `wav_bytes` with the `data` chunk's length field replaced (a header that lies).
+fn with_declared_data_len(mut bytes: Vec<u8>, declared: u32) -> Vec<u8> {
+    let at = bytes.windows(4).position(|w| w == b"data").unwrap() + 4;
+    bytes[at..at + 4].copy_from_slice(&declared.to_le_bytes());
+    bytes
+}
+
+#[test]
+fn a_truncated_wav_decodes_what_is_there_and_says_how_much_is_missing() {
+    // The header says 2 s of 16 kHz mono; the file holds 50 ms (800 frames, less than one
+    // of symphonia's 1152-frame packets, which used to be lost with the cut).
+    let samples: Vec<f32> = (0..800).map(|i| (i as f32 * 0.05).sin() * 0.3).collect();
+    let bytes = with_declared_data_len(wav_bytes(&samples, 1, 16_000), 2 * 32_000);
+    let decoded = decode_bytes_with_warnings(bytes, Some("wav")).unwrap();
+    assert_eq!(decoded.audio.samples.len(), 800, "every whole frame present is kept");
+    assert_eq!(decoded.warnings, [DecodeWarning::Truncated { expected_s: 2.0, found_s: 0.05 }]);
+    assert_eq!(decoded.warnings[0].to_string(), "truncated: header says 2.000 s, found 0.050 s");
+
+    // Cut inside a frame of a stereo file: the whole frames before the cut are kept.
+    let stereo = wav_bytes(&vec![0.25; 2 * 16_000], 2, 16_000);
+    let cut = &stereo[..44 + 4 * 10_000 + 3];
+    let decoded = decode_bytes_with_warnings(cut.to_vec(), Some("wav")).unwrap();
+    assert_eq!(decoded.audio.samples.len(), 2 * 10_000);
+    assert_eq!(decoded.warnings, [DecodeWarning::Truncated { expected_s: 1.0, found_s: 0.625 }]);
+
+    // The files' own functions keep working without the warnings.
+    assert_eq!(decode_bytes(cut.to_vec(), Some("wav")).unwrap().samples.len(), 2 * 10_000);
+}
+
+#[test]
+fn sound_files_and_wavs_of_unknown_length_have_no_warnings() {
+    let decoded = decode_file_with_warnings(&common::ravdess("Actor_03/03-01-05-02-01-01-03.flac")).unwrap();
+    assert!(decoded.warnings.is_empty(), "{:?}", decoded.warnings);
+    let decoded = decode_bytes_with_warnings(wav_bytes(&[0.25; 3_000], 1, 16_000), Some("wav")).unwrap();
+    assert!(decoded.warnings.is_empty());
+    // 0xFFFFFFFF: "length unknown" (a recording still being written), not a truncation.
+    let mut streaming = with_declared_data_len(wav_bytes(&[0.25; 3_000], 1, 16_000), u32::MAX);
+    streaming[4..8].copy_from_slice(&u32::MAX.to_le_bytes()); // the RIFF length too
+    let decoded = decode_bytes_with_warnings(streaming, Some("wav")).unwrap();
+    assert_eq!((decoded.audio.samples.len(), decoded.warnings.len()), (3_000, 0));
+}
+
+#[test]
+fn truncated_and_damaged_flac_keep_what_decodes_and_say_so() {
+    let path = common::ravdess("Actor_03/03-01-05-02-01-01-03.flac");
+    let bytes = std::fs::read(&path).unwrap();
+    let whole = decode_file(&path).unwrap().samples.len();
+    let whole_s = whole as f64 / 16_000.0;
+
+    let half = decode_bytes_with_warnings(bytes[..bytes.len() / 2].to_vec(), Some("flac")).unwrap();
+    let found_s = half.audio.samples.len() as f64 / 16_000.0;
+    assert_eq!(half.warnings, [DecodeWarning::Truncated { expected_s: whole_s, found_s }], "{:?}", half.warnings);
+
+    let mut damaged = bytes.clone();
+    for i in (bytes.len() / 3..bytes.len() * 2 / 3).step_by(997) {
+        damaged[i] ^= 0x5A;
+    }
+    let decoded = decode_bytes_with_warnings(damaged, Some("flac")).unwrap();
+    assert!(decoded.audio.samples.len() < whole);
+    assert!(
+        decoded.warnings.iter().any(|w| matches!(
+            w,
+            DecodeWarning::Incomplete { .. } | DecodeWarning::SkippedPackets { .. } | DecodeWarning::StoppedAtDamage { .. }
+        )),
+        "{:?}",
+        decoded.warnings
+    );
+    for warning in &decoded.warnings {
+        let text = warning.to_string();
+        assert!(text.starts_with("damaged: ") || text.starts_with("incomplete: "), "{text}");
+    }
+
+    // Every frame damaged: nothing to keep, a clear error.
+    let mut ruined = bytes.clone();
+    let audio_start = flac_frames_start(&bytes);
+    for i in (audio_start..bytes.len()).step_by(13) {
+        ruined[i] ^= 0xA5;
+    }
+    match decode_bytes_with_warnings(ruined, Some("flac")) {
+        Err(Error::Decode(msg)) => assert!(!msg.is_empty()),
+        Ok(d) => panic!("expected an error, decoded {} samples with {:?}", d.audio.samples.len(), d.warnings),
+        Err(e) => panic!("expected a decode error, got {e}"),
+    }
+}
+
+/// Where a FLAC file's first audio frame starts: after `fLaC` and the metadata blocks.
+fn flac_frames_start(bytes: &[u8]) -> usize {
+    assert_eq!(&bytes[..4], b"fLaC");
+    let mut at = 4;
+    loop {
+        let last = bytes[at] & 0x80 != 0;
+        let len = u32::from_be_bytes([0, bytes[at + 1], bytes[at + 2], bytes[at + 3]]) as usize;
+        at += 4 + len;
+        if last {
+            return at;
+        }
+    }
 }

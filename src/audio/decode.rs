@@ -1,6 +1,13 @@
 //! WAV and FLAC decoding with symphonia. Corrupt, truncated or non-audio input is an
-//! `Error::Decode`, never a panic; a stream cut short keeps what decoded cleanly.
+//! `Error::Decode`, never a panic.
+//!
+//! A file that is only partly usable is decoded as far as it goes and *says so*: the
+//! `…_with_warnings` functions return a [`DecodeWarning`] for a file shorter than its header
+//! promises (a WAV whose `data` chunk runs past the end of the file, a FLAC whose stream
+//! info counts more samples than arrive), for damaged packets that were skipped and for
+//! damage that ended decoding early. A file from which nothing decodes is an error.
 
+use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
 use symphonia::core::codecs::audio::AudioDecoderOptions;
@@ -16,22 +23,173 @@ use crate::{Error, Result};
 /// More channels than any real recording; guards against absurd headers.
 const MAX_CHANNELS: usize = 64;
 
-/// Decodes a WAV or FLAC file.
+/// Part of a file could not be used; the audio that could is still returned.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DecodeWarning {
+    /// The file ends before the length its header gives.
+    Truncated { expected_s: f64, found_s: f64 },
+    /// Less audio than the header gives although the file did not end early: the reader
+    /// skipped damaged data on its own (FLAC resynchronises on the next frame).
+    Incomplete { expected_s: f64, found_s: f64 },
+    /// Damaged packets were skipped (players do the same); the first was at `first_at_s`.
+    SkippedPackets { count: usize, first_at_s: f64 },
+    /// Damaged data after good audio ended decoding; the audio before `at_s` is kept.
+    StoppedAtDamage { at_s: f64, reason: String },
+}
+
+impl std::fmt::Display for DecodeWarning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Truncated { expected_s, found_s } => {
+                write!(f, "truncated: header says {expected_s:.3} s, found {found_s:.3} s")
+            }
+            Self::Incomplete { expected_s, found_s } => {
+                write!(f, "incomplete: header says {expected_s:.3} s, decoded {found_s:.3} s (damaged data skipped)")
+            }
+            Self::SkippedPackets { count, first_at_s } => {
+                write!(f, "damaged: {count} undecodable packet(s) skipped, the first at {first_at_s:.3} s")
+            }
+            Self::StoppedAtDamage { at_s, reason } => {
+                write!(f, "damaged: decoding stopped at {at_s:.3} s ({reason}); the audio before it is kept")
+            }
+        }
+    }
+}
+
+/// Decoded audio and what was wrong with the file, if anything.
+#[derive(Debug, Clone)]
+pub struct Decoded {
+    pub audio: DecodedAudio,
+    /// Empty for a sound file.
+    pub warnings: Vec<DecodeWarning>,
+}
+
+/// Decodes a WAV or FLAC file (warnings dropped: see [`decode_file_with_warnings`]).
 pub fn decode_file(path: &Path) -> Result<DecodedAudio> {
-    let file = std::fs::File::open(path).map_err(|source| Error::Io { path: path.display().to_string(), source })?;
-    let extension = path.extension().and_then(|e| e.to_str());
-    decode_source(Box::new(file), extension).map_err(|e| match e {
-        Error::Decode(msg) => Error::Decode(format!("{}: {msg}", path.display())),
-        other => other,
-    })
+    decode_file_with_warnings(path).map(|d| d.audio)
 }
 
 /// Decodes WAV or FLAC bytes; the extension hint only speeds up format detection.
 pub fn decode_bytes(bytes: Vec<u8>, extension_hint: Option<&str>) -> Result<DecodedAudio> {
-    decode_source(Box::new(std::io::Cursor::new(bytes)), extension_hint)
+    decode_bytes_with_warnings(bytes, extension_hint).map(|d| d.audio)
 }
 
-fn decode_source(source: Box<dyn MediaSource>, extension_hint: Option<&str>) -> Result<DecodedAudio> {
+/// Decodes a WAV or FLAC file and reports truncation and damage.
+pub fn decode_file_with_warnings(path: &Path) -> Result<Decoded> {
+    let io_error = |source| Error::Io { path: path.display().to_string(), source };
+    let file = std::fs::File::open(path).map_err(io_error)?;
+    let extension = path.extension().and_then(|e| e.to_str());
+    decode_source(file, extension).map_err(|e| match e {
+        Error::Decode(msg) => Error::Decode(format!("{}: {msg}", path.display())),
+        Error::Io { source, .. } => io_error(source),
+        other => other,
+    })
+}
+
+/// Decodes WAV or FLAC bytes and reports truncation and damage.
+pub fn decode_bytes_with_warnings(bytes: Vec<u8>, extension_hint: Option<&str>) -> Result<Decoded> {
+    decode_source(std::io::Cursor::new(bytes), extension_hint)
+}
+
+/// A WAV whose `data` chunk claims more bytes than the file holds.
+#[derive(Debug, Clone, Copy)]
+struct WavCut {
+    /// Where the `data` chunk's length field is.
+    length_field_at: u64,
+    /// Whole frames that are present.
+    present_bytes: u32,
+    declared_frames: u64,
+}
+
+/// Walks a RIFF/WAVE header; `None` unless it is a WAV cut short inside its `data` chunk.
+fn find_wav_cut<S: Read + Seek>(source: &mut S) -> std::io::Result<Option<WavCut>> {
+    let file_len = source.seek(SeekFrom::End(0))?;
+    source.seek(SeekFrom::Start(0))?;
+    let mut head = [0u8; 12];
+    if source.read_exact(&mut head).is_err() || &head[..4] != b"RIFF" || &head[8..] != b"WAVE" {
+        return Ok(None);
+    }
+    let mut at = 12u64;
+    let mut block_align = 0u64;
+    while at + 8 <= file_len {
+        source.seek(SeekFrom::Start(at))?;
+        let mut chunk = [0u8; 8];
+        source.read_exact(&mut chunk)?;
+        let size = u32::from_le_bytes([chunk[4], chunk[5], chunk[6], chunk[7]]);
+        match &chunk[..4] {
+            b"fmt " if size >= 14 => {
+                let mut fmt = [0u8; 14];
+                source.read_exact(&mut fmt).ok();
+                block_align = u64::from(u16::from_le_bytes([fmt[12], fmt[13]]));
+            }
+            b"data" => {
+                let start = at + 8;
+                // u32::MAX means "length unknown" (a stream being written): not a cut.
+                if size == u32::MAX || block_align == 0 || start + u64::from(size) <= file_len {
+                    return Ok(None);
+                }
+                let present = (file_len - start) / block_align * block_align;
+                return Ok(Some(WavCut {
+                    length_field_at: at + 4,
+                    present_bytes: present as u32, // < size, so it fits
+                    declared_frames: u64::from(size) / block_align,
+                }));
+            }
+            _ => {}
+        }
+        at += 8 + u64::from(size) + u64::from(size & 1);
+    }
+    Ok(None)
+}
+
+/// A source with a few bytes replaced: used to give a cut WAV's `data` chunk the length that
+/// is really there, so its last partial packet decodes too instead of failing on EOF.
+struct Patched<S> {
+    inner: S,
+    pos: u64,
+    patch_at: u64,
+    patch: [u8; 4],
+}
+
+impl<S: Read> Read for Patched<S> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for (i, byte) in buf[..n].iter_mut().enumerate() {
+            let at = self.pos + i as u64;
+            if (self.patch_at..self.patch_at + 4).contains(&at) {
+                *byte = self.patch[(at - self.patch_at) as usize];
+            }
+        }
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl<S: Seek> Seek for Patched<S> {
+    fn seek(&mut self, to: SeekFrom) -> std::io::Result<u64> {
+        self.pos = self.inner.seek(to)?;
+        Ok(self.pos)
+    }
+}
+
+impl<S: MediaSource> MediaSource for Patched<S> {
+    fn is_seekable(&self) -> bool {
+        self.inner.is_seekable()
+    }
+    fn byte_len(&self) -> Option<u64> {
+        self.inner.byte_len()
+    }
+}
+
+fn decode_source<S: MediaSource + 'static>(mut source: S, extension_hint: Option<&str>) -> Result<Decoded> {
+    let io = |source| Error::Io { path: String::new(), source };
+    let cut = find_wav_cut(&mut source).map_err(io)?;
+    source.seek(SeekFrom::Start(0)).map_err(io)?;
+    let source: Box<dyn MediaSource> = match cut {
+        Some(cut) => Box::new(Patched { inner: source, pos: 0, patch_at: cut.length_field_at, patch: cut.present_bytes.to_le_bytes() }),
+        None => Box::new(source),
+    };
+
     let mut hint = Hint::new();
     if let Some(ext) = extension_hint {
         hint.with_extension(ext);
@@ -42,6 +200,7 @@ fn decode_source(source: Box<dyn MediaSource>, extension_hint: Option<&str>) -> 
         .map_err(|e| Error::Decode(format!("not a supported audio file (WAV or FLAC): {e}")))?;
     let track = format.default_track(TrackType::Audio).ok_or_else(|| Error::Decode("no audio track".into()))?;
     let track_id = track.id;
+    let declared_frames = cut.map(|c| c.declared_frames).or(track.num_frames).filter(|&n| n > 0);
     let params = track
         .codec_params
         .as_ref()
@@ -55,14 +214,23 @@ fn decode_source(source: Box<dyn MediaSource>, extension_hint: Option<&str>) -> 
     let mut samples: Vec<f32> = Vec::new();
     let mut layout: Option<(u32, usize)> = None;
     let mut chunk: Vec<f32> = Vec::new();
+    let mut ended_early = cut.is_some();
+    let mut skipped = 0usize;
+    let mut first_skip_frame = 0usize;
+    let mut first_error: Option<String> = None;
+    let mut stopped_at_damage: Option<String> = None;
+    let frames_so_far = |samples: &Vec<f32>, layout: Option<(u32, usize)>| layout.map_or(0, |(_, c)| samples.len() / c);
     loop {
         let packet = match format.next_packet() {
             Ok(Some(packet)) => packet,
             Ok(None) => break,
             // A file cut short ends with an unexpected EOF: keep what decoded.
-            Err(SymphoniaError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
+            Err(SymphoniaError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                ended_early = true;
+                break;
+            }
             Err(SymphoniaError::DecodeError(msg)) if layout.is_some() => {
-                let _ = msg; // damage after good audio: stop at the damage
+                stopped_at_damage = Some(msg.to_string()); // damage after good audio: stop there
                 break;
             }
             Err(e) => return Err(Error::Decode(e.to_string())),
@@ -73,8 +241,18 @@ fn decode_source(source: Box<dyn MediaSource>, extension_hint: Option<&str>) -> 
         let buffer = match decoder.decode(&packet) {
             Ok(buffer) => buffer,
             // A corrupt packet is skipped, as players do; a wholly corrupt file ends below with no audio.
-            Err(SymphoniaError::DecodeError(_)) => continue,
-            Err(SymphoniaError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
+            Err(SymphoniaError::DecodeError(msg)) => {
+                if skipped == 0 {
+                    first_skip_frame = frames_so_far(&samples, layout);
+                    first_error.get_or_insert_with(|| msg.to_string());
+                }
+                skipped += 1;
+                continue;
+            }
+            Err(SymphoniaError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                ended_early = true;
+                break;
+            }
             Err(e) => return Err(Error::Decode(e.to_string())),
         };
         let spec = buffer.spec();
@@ -98,10 +276,30 @@ fn decode_source(source: Box<dyn MediaSource>, extension_hint: Option<&str>) -> 
         samples.extend_from_slice(&chunk);
     }
     let Some((sample_rate, channels)) = layout else {
-        return Err(Error::Decode("no decodable audio in the file".into()));
+        let why = first_error.map(|e| format!(" ({skipped} damaged packet(s); the first: {e})")).unwrap_or_default();
+        return Err(Error::Decode(format!("no decodable audio in the file{why}")));
     };
     if samples.is_empty() {
         return Err(Error::Decode("the file holds no samples".into()));
     }
-    Ok(DecodedAudio { sample_rate, channels: channels, samples })
+    let frames = samples.len() / channels;
+    let seconds = |frames: u64| frames as f64 / f64::from(sample_rate);
+    let mut warnings = Vec::new();
+    if skipped > 0 {
+        warnings.push(DecodeWarning::SkippedPackets { count: skipped, first_at_s: seconds(first_skip_frame as u64) });
+    }
+    if let Some(reason) = stopped_at_damage {
+        warnings.push(DecodeWarning::StoppedAtDamage { at_s: seconds(frames as u64), reason });
+    }
+    if let Some(declared) = declared_frames {
+        let (expected_s, found_s) = (seconds(declared), seconds(frames as u64));
+        if (frames as u64) < declared {
+            if ended_early {
+                warnings.push(DecodeWarning::Truncated { expected_s, found_s });
+            } else if warnings.is_empty() {
+                warnings.push(DecodeWarning::Incomplete { expected_s, found_s });
+            }
+        }
+    }
+    Ok(Decoded { audio: DecodedAudio { sample_rate, channels, samples }, warnings })
 }

@@ -6,10 +6,36 @@
 //! input time `k / output_rate`.
 
 use rubato::audioadapter_buffers::direct::InterleavedSlice;
-use rubato::{Fft, FixedSync, Indexing, Resampler};
+use rubato::{Fft, FixedSync, Indexing, Resampler, WindowFunction};
 
 use super::validate_sample_rate;
 use crate::{Error, Result};
+
+/// The smaller side of each FFT block, in samples. rubato's anti-aliasing cutoff is set by
+/// it (`1 / (1 + 13.7/n + 121.7/n² + 5964/n³)` of the lower Nyquist for its Blackman-Harris²
+/// window): 512 puts it at 0.973, 7.79 kHz for a 16 kHz model, at *every* input rate.
+///
+/// rubato's `Fft::new` instead aims at ~256 *input* frames per block, which made the cutoff
+/// depend on the input rate: 7.3 kHz from 44.1 kHz, 7.0 from 48, 5.6 from 96 and 3.3 kHz
+/// from 192 kHz. The top mel bands of the same speech then differed with the device, and a
+/// low-confidence clip changed its label with the rate (issue 17).
+const MIN_FFT_BLOCK: usize = 512;
+
+/// Input frames per FFT block: whole multiples of the rates' smallest common block, with
+/// both sides at least `MIN_FFT_BLOCK` (at 48 → 16 kHz: 1536 in, 512 out, 32 ms).
+fn fft_block_in(input_rate: u32, output_rate: u32) -> usize {
+    let gcd = gcd(input_rate as usize, output_rate as usize);
+    let (min_in, min_out) = (input_rate as usize / gcd, output_rate as usize / gcd);
+    let blocks = MIN_FFT_BLOCK.div_ceil(min_in).max(MIN_FFT_BLOCK.div_ceil(min_out));
+    blocks * min_in
+}
+
+fn gcd(mut a: usize, mut b: usize) -> usize {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
+}
 
 /// Converts a mono stream from `input_rate` to `output_rate`.
 pub struct StreamResampler {
@@ -41,10 +67,17 @@ impl StreamResampler {
         let inner = if input_rate == output_rate {
             None
         } else {
-            // ~20 ms input chunks: short enough for live use, long enough for a sharp filter.
-            let chunk = (input_rate as usize / 50).max(256);
-            let fft = Fft::<f32>::new(input_rate as usize, output_rate as usize, chunk, 1, FixedSync::Input)
-                .map_err(internal)?;
+            let chunk = fft_block_in(input_rate, output_rate);
+            let fft = Fft::<f32>::new_custom(
+                input_rate as usize,
+                output_rate as usize,
+                chunk,
+                1,
+                1,
+                WindowFunction::BlackmanHarris2,
+                FixedSync::Input,
+            )
+            .map_err(internal)?;
             Some(Box::new(fft))
         };
         let chunk_out = vec![0.0; inner.as_ref().map_or(0, |r| r.output_frames_max())];
@@ -198,6 +231,35 @@ mod tests {
             // start-up delay itself must be trimmed, so the tone is within one output sample.
             let offset_samples = phase / (2.0 * std::f64::consts::PI) * 16.0;
             assert!(offset_samples.abs() < 1.0, "{rate_in} Hz: offset {offset_samples:.2} samples");
+        }
+    }
+
+    #[test]
+    fn the_anti_aliasing_cutoff_does_not_depend_on_the_input_rate() {
+        for rate_in in [22_050u32, 32_000, 44_100, 48_000, 88_200, 96_000, 176_400, 192_000] {
+            let r = StreamResampler::new(rate_in, 16_000).unwrap();
+            let hz = r.inner.as_ref().unwrap().cutoff() as f64 * rate_in as f64 / 2.0;
+            assert!((7_700.0..8_000.0).contains(&hz), "{rate_in} Hz: cutoff {hz:.0} Hz");
+        }
+        // Upsampling keeps the input's band too.
+        for rate_in in [8_000u32, 11_025] {
+            let r = StreamResampler::new(rate_in, 16_000).unwrap();
+            let relative = r.inner.as_ref().unwrap().cutoff() as f64;
+            assert!(relative > 0.95, "{rate_in} Hz: cutoff {relative:.3} of its Nyquist");
+        }
+    }
+
+    #[test]
+    fn speech_band_tones_pass_alike_from_every_rate() {
+        // 192 kHz cut at 3.3 kHz before the block size was fixed (a 6 kHz tone lost > 40 dB).
+        for freq in [3_000.0, 6_000.0, 7_000.0] {
+            for rate_in in [44_100u32, 48_000, 96_000, 192_000] {
+                let out = resample(&sine(freq, rate_in, 0.5), rate_in, 16_000).unwrap();
+                let core = &out[1_000..out.len() - 1_000];
+                let (amp, _) = tone_fit(core, 1_000, freq, 16_000);
+                let db = 20.0 * (amp / 0.5).log10();
+                assert!(db.abs() < 0.5, "{freq} Hz from {rate_in} Hz: {db:.2} dB");
+            }
         }
     }
 
