@@ -170,9 +170,13 @@ def scores(confusion: np.ndarray, labels: list[str]) -> dict:
     }
 
 
+CALIBRATION_CLIPS = 4
+
+
 def calibration_split(rows: list[dict]) -> tuple[list[str], list[dict]]:
-    """Two of the speaker's neutral clips as the calibration sample; the rest to score."""
-    neutral = sorted(r["path"] for r in rows if r["emotion"] == "neutral")[:2]
+    """Four of the speaker's neutral clips (about 10 s of audio, the engine wants at least
+    3 s of speech) as the calibration sample; the rest to score."""
+    neutral = sorted(r["path"] for r in rows if r["emotion"] == "neutral")[:CALIBRATION_CLIPS]
     return neutral, [r for r in rows if r["path"] not in neutral]
 
 
@@ -220,7 +224,7 @@ def main() -> None:
         for speaker in sorted({r["speaker"] for r in rows}):
             mine = [r for r in rows if r["speaker"] == speaker]
             sample, scored = calibration_split(mine)
-            if len(sample) < 2:
+            if len(sample) < CALIBRATION_CLIPS:
                 continue
             name = f"{args.model}-{model.stem}-{speaker}"
             listing = subset_csv(scored, name, "clean")
@@ -255,8 +259,8 @@ def main() -> None:
         "conditions": conditions,
         "gain_sweep": [c for c in GAIN_SWEEP if c in conditions],
         "by_sex": by_sex,
-        "calibration": {"protocol": "per held-out speaker: two neutral clips are the calibration sample (`--calibration`) "
-                                    "and are left out of scoring; the speaker's other clips are scored with and without it",
+        "calibration": {"protocol": f"per held-out speaker: {CALIBRATION_CLIPS} neutral clips are the calibration sample "
+                                    "(`--calibration`) and are left out of scoring; the speaker's other clips are scored with and without it",
                         **calibration},
         "leave_one_corpus_out": loco,
         "wall_time_s": round(time.time() - started, 1),
