@@ -5,7 +5,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
-import { RAVDESS, launchBrowser, startServer, tempDir } from "./helpers.mjs";
+import { RAVDESS, launchBrowser, openReadyPage, startServer, tempDir } from "./helpers.mjs";
 
 let server, origin;
 const dir = tempDir();
@@ -22,13 +22,7 @@ const angryFlac = join(RAVDESS, "Actor_08/03-01-05-02-01-01-08.flac");
 before(async () => ({ server, origin } = await startServer()));
 after(() => server?.close());
 
-async function openPage(browser) {
-  const page = await browser.newPage();
-  page.on("pageerror", (e) => console.error("page error:", e.message));
-  await page.goto(origin + "/");
-  await page.waitForFunction(() => !document.getElementById("start").disabled, null, { timeout: 60_000 });
-  return page;
-}
+const openPage = (browser) => openReadyPage(browser, origin);
 
 const calibrated = (page) => page.locator("#calibration-state").getAttribute("data-calibrated");
 

@@ -35,6 +35,15 @@ export async function launchBrowser(extraArgs = []) {
   });
 }
 
+/** A new page of the demo at `origin`, once the model is ready (Start enabled). */
+export async function openReadyPage(browser, origin) {
+  const page = await browser.newPage();
+  page.on("pageerror", (e) => console.error("page error:", e.message));
+  await page.goto(origin + "/");
+  await page.waitForFunction(() => !document.getElementById("start").disabled, null, { timeout: 60_000 });
+  return page;
+}
+
 /** The native CLI's result for each file (the reference the page must agree with). */
 export function cliResults(files) {
   const exe = join(ROOT, "target/debug/speech-emotion");

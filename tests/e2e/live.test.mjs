@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ARTIFACTS, RAVDESS, cliResults, launchBrowser, startServer, tempDir } from "./helpers.mjs";
+import { ARTIFACTS, RAVDESS, cliResults, launchBrowser, openReadyPage, startServer, tempDir } from "./helpers.mjs";
 
 const fakeMic = (wav) => [
   "--use-fake-ui-for-media-stream",
@@ -26,13 +26,7 @@ execFileSync("sox", ["-n", "-r", "48000", "-c", "1", "-b", "16", silenceWav, "tr
 before(async () => ({ server, origin } = await startServer()));
 after(() => server?.close());
 
-async function openPage(browser) {
-  const page = await browser.newPage();
-  page.on("pageerror", (e) => console.error("page error:", e.message));
-  await page.goto(origin + "/");
-  await page.waitForFunction(() => !document.getElementById("start").disabled, null, { timeout: 60_000 });
-  return page;
-}
+const openPage = (browser) => openReadyPage(browser, origin);
 
 const entries = (page) => page.evaluate(() => document.getElementById("session-summary").textContent);
 
