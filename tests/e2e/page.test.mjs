@@ -113,10 +113,17 @@ test("your own model loads, and one that does not fit gives a clear error", asyn
   await page.waitForFunction(() => document.getElementById("model-name").textContent.startsWith("mine (your own)"), null, { timeout: 30_000 });
 
   const bad = join(dir, "bad.json");
-  writeFileSync(bad, JSON.stringify({ ...meta, name: "bad", labels: ["a", "b", "c"] }));
+  writeFileSync(bad, JSON.stringify({ ...meta, name: "bad", labels: ["a", "b", "c"], label_aliases: {}, speech: { ...meta.speech, output_index: 3 } }));
   await page.setInputFiles("#model-files", [onnx, bad]);
   await page.locator("#error").waitFor({ state: "visible", timeout: 30_000 });
-  assert.match(await page.locator("#error").textContent(), /This model cannot be used: .*3 labels/);
+  assert.match(await page.locator("#error").textContent(), /This model cannot be used: .*3 labels plus the speech output/);
+  assert.match(await page.locator("#model-name").textContent(), /^mine \(your own\)/, "the working model stays");
+
+  // Duplicate labels would make two bars one: refused, and the working model stays.
+  const twice = join(dir, "twice.json");
+  writeFileSync(twice, JSON.stringify({ ...meta, name: "twice", labels: ["neutral", "sad", "sad", "angry"] }));
+  await page.setInputFiles("#model-files", [onnx, twice]);
+  await page.waitForFunction(() => /appears more than once/.test(document.getElementById("error").textContent), null, { timeout: 30_000 });
   assert.match(await page.locator("#model-name").textContent(), /^mine \(your own\)/, "the working model stays");
 
   await page.setInputFiles("#model-files", [onnx]);
