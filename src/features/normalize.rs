@@ -158,14 +158,19 @@ impl SpeakerNormalizer {
             && level >= self.noise + self.spec.active_above_noise_db
     }
 
-    /// Normalises one MFCC frame into `out`, after letting it update the baseline.
-    pub fn normalize_frame(&mut self, frame: &[f32], out: &mut [f32]) {
+    /// Adds an active frame to the running sum (the one rule for streams and calibration).
+    fn accumulate(&mut self, frame: &[f32]) {
         if self.is_active(frame) {
             for (s, &v) in self.sum.iter_mut().zip(frame) {
                 *s += v as f64;
             }
             self.count += 1.0;
         }
+    }
+
+    /// Normalises one MFCC frame into `out`, after letting it update the baseline.
+    pub fn normalize_frame(&mut self, frame: &[f32], out: &mut [f32]) {
+        self.accumulate(frame);
         let (h_sum, h_count) = match &self.profile {
             Some(p) => (Some(&p.sum), p.active_frames),
             None => (None, 0.0),
@@ -181,18 +186,11 @@ impl SpeakerNormalizer {
     /// A speaker profile from MFCC frames (row-major, `n_mfcc` each) of calibration audio:
     /// the same active-frame rule, from a fresh peak.
     pub fn profile_from_frames(&self, frames: &[f32]) -> SpeakerProfile {
-        let n = self.sum.len();
-        let mut probe = Self::new(&self.spec, (self.n_mels_sqrt * self.n_mels_sqrt).round() as usize, self.hop_seconds);
-        let mut sum = vec![0.0; n];
-        let mut count = 0.0;
-        for frame in frames.chunks_exact(n) {
-            if probe.is_active(frame) {
-                for (s, &v) in sum.iter_mut().zip(frame) {
-                    *s += v as f64;
-                }
-                count += 1.0;
-            }
+        let mut probe = self.clone();
+        probe.reset();
+        for frame in frames.chunks_exact(self.sum.len()) {
+            probe.accumulate(frame);
         }
-        SpeakerProfile { sum, active_frames: count, active_seconds: count * self.hop_seconds }
+        SpeakerProfile { sum: probe.sum, active_frames: probe.count, active_seconds: probe.count * self.hop_seconds }
     }
 }
