@@ -375,17 +375,12 @@ def main() -> None:
     meta["output"]["temperature"] = round(temperature, 4)
     meta["uncertain_threshold"] = uncertain["threshold"]
     meta["speech"] = {"output_index": n, "threshold": speech_threshold}
-    for k in run_folds:  # the fold models carry the same calibration as the final one
-        p = out_dir / f"fold{k}.json"
+    # The fold and leave-one-corpus-out models carry the same calibration as the final one.
+    exported = [out_dir / f"fold{k}.json" for k in run_folds] + [out_dir / f"loco-{c}.json" for c in ("ravdess", "nemo")]
+    for p in (p for p in exported if p.exists()):
         fm = json.loads(p.read_text())
         fm["output"]["temperature"], fm["uncertain_threshold"], fm["speech"] = meta["output"]["temperature"], meta["uncertain_threshold"], meta["speech"]
         p.write_text(json.dumps(fm, indent=2) + "\n")
-    for source in ("ravdess", "nemo"):
-        p = out_dir / f"loco-{source}.json"
-        if p.exists():
-            fm = json.loads(p.read_text())
-            fm["output"]["temperature"], fm["uncertain_threshold"], fm["speech"] = meta["output"]["temperature"], meta["uncertain_threshold"], meta["speech"]
-            p.write_text(json.dumps(fm, indent=2) + "\n")
     final, final_meta = train_model(items, nonspeech, meta, args, args.seed + 100)
     meta["normalization"] = final_meta["normalization"]
     n_params = sum(p.numel() for p in final.parameters())
