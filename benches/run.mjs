@@ -46,9 +46,10 @@ function transferSizes() {
 }
 
 /** The golden clips as raw float32 for the MFCC comparison page (it cannot read ../shared). */
+const cache = join(ROOT, "benches/.cache");
+
 function prepareClips() {
   const golden = JSON.parse(readFileSync(join(ROOT, "tests/golden/mfcc_golden.json"), "utf8"));
-  const cache = join(ROOT, "benches/.cache");
   mkdirSync(cache, { recursive: true });
   for (const c of golden.cases.filter((c) => c.clip)) {
     const out = join(cache, `${c.clip.replaceAll("/", "_")}.f32`);
@@ -136,6 +137,28 @@ function cliThroughput() {
   return { clips: manifest.length - 1, audio_s: audioSeconds, wall_s: seconds, realtime_factor: audioSeconds / seconds };
 }
 
+/**
+ * Peak memory of the CLI on one long file (10 min and 2 h of 48 kHz stereo 16-bit WAV,
+ * RAVDESS speech repeated): the file is decoded and classified in a stream, so the peak
+ * should not grow with the length. Measured with GNU time's maximum resident set size.
+ */
+function cliLongFileMemory() {
+  const exe = join(ROOT, "target/release/speech-emotion");
+  const clip = join(RAVDESS, "Actor_01/03-01-05-01-01-01-01.flac");
+  return [600, 7200].map((seconds) => {
+    const wav = join(cache, `long-${seconds}s-48k-stereo.wav`);
+    if (!existsSync(wav)) {
+      const repeats = Math.ceil(seconds / 3.3);
+      execFileSync("sox", [clip, "-r", "48000", "-c", "2", "-b", "16", wav, "repeat", String(repeats), "trim", "0", String(seconds)]);
+    }
+    const start = process.hrtime.bigint();
+    const report = execFileSync("/usr/bin/time", ["-v", exe, "classify", wav], { stdio: ["ignore", "ignore", "pipe"] }).toString();
+    const wall_s = Number(process.hrtime.bigint() - start) / 1e9;
+    const rssKib = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(report)[1]);
+    return { audio_s: seconds, file_bytes: statSync(wav).size, wall_s, peak_rss_bytes: rssKib * 1024 };
+  });
+}
+
 prepareClips();
 const sizes = transferSizes();
 console.error("SIMD build: updates, stages, onnxruntime-web, Meyda, long run…");
@@ -145,6 +168,7 @@ const scalar = await benchPage({ hours: 0, pkg: "/www/pkg-scalar/speech_emotion.
 console.error("page start-up, cold and warm…");
 const start = await startup();
 const cli = skipCli ? null : cliThroughput();
+const cliLong = skipCli ? null : cliLongFileMemory();
 
 const ortFiles = [...new Set(simd.requests.filter((p) => p.includes("/onnxruntime-web/") || p.endsWith(".onnx")))];
 const ortTransfer = sum(ortFiles.map((p) => sizeOf(join(ROOT, p))));
@@ -159,6 +183,7 @@ const results = {
   startup: start,
   onnxruntime_web_transfer: { files: ortFiles, ...ortTransfer },
   cli,
+  cli_long_file: cliLong,
   memory_growth_bytes: first ? { wasm: last.wasm_bytes - first.wasm_bytes, js_heap: last.js_heap_bytes - first.js_heap_bytes } : null,
 };
 // Keys other runs wrote (transfer.wire by benches/transfer.mjs) are kept.
@@ -202,6 +227,10 @@ const wasm = wire?.wasm_files?.["pkg/speech_emotion_bg.wasm"];
 if (wasm) row("… pkg/speech_emotion_bg.wasm (raw / gzip / brotli 11)", `${mb(wasm.raw)} / ${mb(wasm.gzip)} / ${mb(wasm.br)}`, "");
 row(`${hours} h stream: wall time, × real time`, `${fmt(simd.long_run.seconds, 0)} s, ${fmt(simd.long_run.realtime_factor, 0)}×`, "");
 if (results.memory_growth_bytes) row(`memory growth minute 1 → ${last.minute}: wasm / JS heap`, `${results.memory_growth_bytes.wasm} / ${results.memory_growth_bytes.js_heap} bytes`, "≤ 1 MB");
+for (const run of cliLong ?? []) {
+  row(`native CLI, one ${fmt(run.audio_s / 60, 0)} min 48 kHz stereo WAV (${mb(run.file_bytes)}): peak memory, wall time`,
+    `${mb(run.peak_rss_bytes)}, ${fmt(run.wall_s, 1)} s`, run.audio_s >= 7200 ? "< 150 MB per worker" : "");
+}
 if (cli) row(`native CLI over ${cli.clips} RAVDESS clips (${fmt(cli.audio_s / 60, 0)} min of audio), 2 cores`, `${fmt(cli.wall_s, 1)} s, ${fmt(cli.realtime_factor, 0)}× real time`, "≥ 1000×");
 writeFileSync(join(ROOT, "benches/results.md"), table.join("\n") + "\n");
 console.log("\n" + table.join("\n"));

@@ -58,8 +58,8 @@ fi
 if [ "$want_browser" = 1 ]; then
   step "Chromium and ChromeDriver (Debian packages; nothing is downloaded by the test tools)"
   apt_install chromium chromium-driver
-  step "sox (the browser tests convert a shared clip to a 44.1 kHz stereo WAV)"
-  apt_install sox
+  step "sox and GNU time (the browser tests convert a shared clip to a 44.1 kHz stereo WAV; the benchmark measures the CLI's peak memory)"
+  apt_install sox time
   step "npm packages (playwright-core, pinned by package-lock.json)"
   if [ -d node_modules/playwright-core ] && [ node_modules/.package-lock.json -nt package-lock.json ]; then
     echo "node_modules up to date"

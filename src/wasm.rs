@@ -4,7 +4,8 @@
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-use crate::classify::{classify_clip, ClipOptions};
+use crate::classify::{classify_clip, ClipClassifier, ClipOptions};
+use crate::fingerprint::model_fingerprint;
 use crate::features::StreamingMfcc;
 use crate::model::EmotionModel;
 use crate::stream::{EmotionStream, StreamConfig};
@@ -27,7 +28,7 @@ export interface ClipResult {
 }
 export interface SpeakerProfile { sum: number[]; active_frames: number; active_seconds: number; }
 export interface ModelInfo {
-  name: string; labels: string[]; labelAliases: Record<string, string>; sampleRate: number;
+  name: string; fingerprint: string; labels: string[]; labelAliases: Record<string, string>; sampleRate: number;
   windowSeconds: number; hopSeconds: number; uncertainThreshold: number; speechThreshold: number;
 }
 "#;
@@ -50,12 +51,16 @@ fn js_err(e: crate::Error) -> JsError {
 #[wasm_bindgen]
 pub struct Classifier {
     stream: EmotionStream,
+    fingerprint: String,
+    /// A clip arriving in pieces (`beginClip` … `finishClip`).
+    clip: Option<ClipClassifier>,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct ModelInfo<'a> {
     name: &'a str,
+    fingerprint: &'a str,
     labels: &'a [String],
     label_aliases: &'a std::collections::BTreeMap<String, String>,
     sample_rate: u32,
@@ -71,19 +76,20 @@ impl Classifier {
     #[wasm_bindgen(constructor)]
     pub fn new(input_sample_rate: f64) -> Result<Classifier, JsError> {
         let model = EmotionModel::embedded().map_err(js_err)?;
-        Self::from_model(model, input_sample_rate)
+        let fingerprint = model_fingerprint(crate::model::EMBEDDED_ONNX, crate::model::EMBEDDED_METADATA);
+        Self::from_model(model, fingerprint, input_sample_rate)
     }
 
     /// A classifier with your own ONNX model bytes and metadata JSON.
     #[wasm_bindgen(js_name = withModel)]
     pub fn with_model(onnx: &[u8], metadata_json: &str, input_sample_rate: f64) -> Result<Classifier, JsError> {
         let model = EmotionModel::from_bytes(onnx, metadata_json).map_err(js_err)?;
-        Self::from_model(model, input_sample_rate)
+        Self::from_model(model, model_fingerprint(onnx, metadata_json), input_sample_rate)
     }
 
-    fn from_model(model: EmotionModel, input_sample_rate: f64) -> Result<Classifier, JsError> {
+    fn from_model(model: EmotionModel, fingerprint: String, input_sample_rate: f64) -> Result<Classifier, JsError> {
         let stream = EmotionStream::new(model, input_sample_rate, StreamConfig::default()).map_err(js_err)?;
-        Ok(Classifier { stream })
+        Ok(Classifier { stream, fingerprint, clip: None })
     }
 
     #[wasm_bindgen(js_name = modelInfo, unchecked_return_type = "ModelInfo")]
@@ -91,6 +97,7 @@ impl Classifier {
         let meta = self.stream.model().metadata();
         to_js(&ModelInfo {
             name: &meta.name,
+            fingerprint: &self.fingerprint,
             labels: &meta.labels,
             label_aliases: &meta.label_aliases,
             sample_rate: meta.sample_rate(),
@@ -148,6 +155,34 @@ impl Classifier {
         let options = ClipOptions { calibration: self.stream.calibration().cloned(), ..ClipOptions::default() };
         let result = classify_clip(self.stream.model_mut(), samples, sample_rate, &options).map_err(js_err)?;
         to_js(&result)
+    }
+
+    /// Starts a clip that arrives in pieces of mono audio at `sampleRate` Hz (a long file
+    /// read a block at a time): memory stays at one model window, however long the clip.
+    /// The result equals `classifyClip` on the whole clip. Replaces an unfinished clip.
+    #[wasm_bindgen(js_name = beginClip)]
+    pub fn begin_clip(&mut self, sample_rate: f64) -> Result<(), JsError> {
+        let options = ClipOptions { calibration: self.stream.calibration().cloned(), ..ClipOptions::default() };
+        self.clip = Some(ClipClassifier::new(self.stream.model().metadata(), sample_rate, &options).map_err(js_err)?);
+        Ok(())
+    }
+
+    /// The next piece of the clip started by `beginClip`.
+    #[wasm_bindgen(js_name = pushClip)]
+    pub fn push_clip(&mut self, samples: &[f32]) -> Result<(), JsError> {
+        let clip = self.clip.as_mut().ok_or_else(|| JsError::new("call beginClip before pushClip"))?;
+        let result = clip.push(self.stream.model_mut(), samples);
+        if result.is_err() {
+            self.clip = None; // a clip with a hole in it would be a wrong answer
+        }
+        result.map_err(js_err)
+    }
+
+    /// Ends the clip started by `beginClip` and returns its result.
+    #[wasm_bindgen(js_name = finishClip, unchecked_return_type = "ClipResult")]
+    pub fn finish_clip(&mut self) -> Result<JsValue, JsError> {
+        let clip = self.clip.take().ok_or_else(|| JsError::new("call beginClip before finishClip"))?;
+        to_js(&clip.finish(self.stream.model_mut()).map_err(js_err)?)
     }
 }
 

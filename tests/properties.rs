@@ -6,7 +6,7 @@ mod common;
 
 use proptest::prelude::*;
 use speech_emotion::audio::{resample, StreamResampler};
-use speech_emotion::classify::{classify_clip, ClipOptions};
+use speech_emotion::classify::{classify_clip, ClipClassifier, ClipOptions};
 use speech_emotion::model::EmotionModel;
 use speech_emotion::stream::{EmotionStream, StreamConfig};
 use speech_emotion::Error;
@@ -45,6 +45,39 @@ proptest! {
             prop_assert_eq!(a.state, b.state);
             prop_assert_eq!(a.time_s, b.time_s);
             for (x, y) in a.raw_probabilities.iter().zip(&b.raw_probabilities) {
+                prop_assert!((x - y).abs() < 1e-5, "{} vs {}", x, y);
+            }
+        }
+    }
+
+    #[test]
+    fn clip_results_do_not_depend_on_how_the_clip_arrives(
+        rate_index in 0..RATES.len(),
+        chunk_sizes in prop::collection::vec(1usize..30_000, 1..40),
+        hop in prop_oneof![Just(0.25f64), Just(1.0), Just(1.7)],
+    ) {
+        // What the CLI's streaming decode and the page's pieces rely on: same numbers as
+        // the whole clip in memory.
+        let rate = RATES[rate_index];
+        let audio = speech_at(rate);
+        let mut model = EmotionModel::embedded().unwrap();
+        let options = ClipOptions { segment_hop_seconds: hop, ..ClipOptions::default() };
+        let whole = classify_clip(&mut model, &audio, rate as f64, &options).unwrap();
+        let mut clip = ClipClassifier::new(model.metadata(), rate as f64, &options).unwrap();
+        let (mut at, mut i) = (0, 0);
+        while at < audio.len() {
+            let n = chunk_sizes[i % chunk_sizes.len()].min(audio.len() - at);
+            clip.push(&mut model, &audio[at..at + n]).unwrap();
+            at += n;
+            i += 1;
+        }
+        let pieces = clip.finish(&mut model).unwrap();
+        prop_assert_eq!(pieces.segments.len(), whole.segments.len());
+        prop_assert_eq!(&pieces.label, &whole.label);
+        prop_assert_eq!(pieces.duration_s, whole.duration_s);
+        for (a, b) in pieces.segments.iter().zip(&whole.segments) {
+            prop_assert_eq!((a.start_s, a.end_s, a.speech), (b.start_s, b.end_s, b.speech));
+            for (x, y) in a.probabilities.iter().zip(&b.probabilities) {
                 prop_assert!((x - y).abs() < 1e-5, "{} vs {}", x, y);
             }
         }

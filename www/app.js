@@ -38,6 +38,7 @@ function startWorker() {
   worker.onmessage = ({ data }) => {
     if (data.type === "ready") return onModelReady(data.info, data.custom);
     if (data.type === "prediction") return onPrediction(data.prediction);
+    if (data.type === "progress") return onProgress(data);
     const waiter = data.id !== undefined ? pending.get(data.id) : undefined;
     pending.delete(data.id);
     if (data.type === "result") waiter?.resolve(data.result);
@@ -47,6 +48,7 @@ function startWorker() {
       else showError(data.message);
       if (data.during === "live") stopLive(false);
       if (data.during === "model" && info) {
+        reclassify = false;
         $("start").disabled = false; // the previous model stays in use
         setStatus(`Still using ${info.name}.`);
       }
@@ -87,6 +89,11 @@ function onModelReady(modelInfo, custom) {
   showCalibration({ calibrated: false }); // a new model starts uncalibrated
   updateHistoryButtons();
   setStatus("Ready. Press Start to listen, or choose an audio file.");
+  timeline.model = { name: info.name, fingerprint: info.fingerprint };
+  if (reclassify) {
+    reclassify = false;
+    handleFile(lastFile);
+  }
 }
 
 // ---- calibration --------------------------------------------------------------------
@@ -231,26 +238,52 @@ function renderSegments(segments) {
   );
 }
 
+let lastFile = null; // classified again after a model change
+let reclassify = false;
+let fileRun = 0; // a newer file (or model) supersedes a file still being classified
+
+function onProgress({ seconds: done, total }) {
+  setStatus(`Classifying ${lastFile?.name ?? "the file"}: ${seconds(done)} of ${seconds(total)}…`);
+}
+
+async function classifyFile(file) {
+  // A WAV is read and classified in pieces by the worker (memory stays flat); anything
+  // else is decoded whole by the browser.
+  const streamed = await request({ type: "classify-file", file });
+  if (streamed) return streamed;
+  setStatus(`Decoding ${file.name}…`);
+  const { samples, sampleRate } = await decode(file);
+  if (samples.length === 0) throw new Error(`"${file.name}" contains no audio.`);
+  setStatus(`Classifying ${file.name} (${seconds(samples.length / sampleRate)})…`);
+  return request({ type: "classify", samples, sampleRate }, [samples.buffer]);
+}
+
 async function handleFile(file) {
   if (!file || !info) return;
+  lastFile = file;
+  const run = ++fileRun;
   clearError();
   $("result").hidden = true;
-  setStatus(`Decoding ${file.name}…`);
+  setStatus(`Reading ${file.name}…`);
   try {
-    const { samples, sampleRate } = await decode(file);
-    if (samples.length === 0) throw new Error(`"${file.name}" contains no audio.`);
-    setStatus(`Classifying ${file.name} (${seconds(samples.length / sampleRate)})…`);
-    const result = await request({ type: "classify", samples, sampleRate }, [samples.buffer]);
+    const result = await classifyFile(file);
+    if (run !== fileRun) return;
     const verdict = result.state === "no_speech" ? "no speech" : result.state === "uncertain" ? `uncertain (maybe ${result.label})` : result.label;
     $("result-label").textContent = verdict;
     $("result-label").dataset.label = result.label ?? "";
     $("result-confidence").textContent = (result.speech ? percent(result.confidence) : "(no speech found)")
       + (result.calibrated ? " · calibrated" : "");
+    const warnings = result.warnings ?? [];
+    $("result-note").hidden = warnings.length === 0;
+    $("result-note").textContent = warnings.length ? `Only part of this file could be used: ${warnings.join("; ")}.` : "";
+    $("result-model").textContent = `${file.name} · model ${info.name} (${info.fingerprint})`;
+    $("result-model").dataset.fingerprint = info.fingerprint;
     renderBars($("bars"), result.labels, result.speech ? result.probabilities : null, result.label);
     renderSegments(result.segments);
     $("result").hidden = false;
     setStatus(`${file.name}: ${verdict}`);
   } catch (e) {
+    if (run !== fileRun) return;
     setStatus("Ready. Press Start to listen, or choose an audio file.");
     showError(e.message);
   }
@@ -274,7 +307,10 @@ function wireFiles() {
       $("file-input").click();
     }
   });
-  $("file-input").addEventListener("change", (e) => handleFile(e.target.files[0]));
+  $("file-input").addEventListener("change", (e) => {
+    handleFile(e.target.files[0]);
+    e.target.value = ""; // choosing the same file again is a new "change"
+  });
 }
 
 // ---- models -------------------------------------------------------------------------
@@ -297,6 +333,8 @@ async function useModel(onnx, metadata) {
   clearError();
   $("start").disabled = true;
   setStatus("Loading the model…");
+  reclassify = lastFile !== null; // the result on screen came from the previous model
+  fileRun++;
   worker.postMessage(onnx ? { type: "model", onnx, metadata } : { type: "model" }, onnx ? [onnx] : []);
 }
 

@@ -4,6 +4,17 @@
 // The AudioContext and the worklet module are prepared when the page loads, so Start
 // makes no request at all and the first bars come sooner.
 const CHUNK_SECONDS = 0.04; // 40 ms chunks to the worker, whatever the context's rate
+// Without an audio output (no device, no sound server) resume() never settles: give up
+// with a message instead of "Starting…" forever.
+const START_TIMEOUT_MS = 5000;
+const NO_OUTPUT = `Audio did not start within ${START_TIMEOUT_MS / 1000} s: the browser found no working sound output. `
+  + "Connect speakers or headphones (or start the system's sound service), then press Start again. Files still work.";
+
+function withTimeout(promise, ms, message) {
+  let timer;
+  const timeout = new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms)));
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
 
 export class LiveCapture {
   constructor(worker, { onLevel, onEnded }) {
@@ -56,12 +67,12 @@ export class LiveCapture {
 
   async connect() {
     try {
-      await this.prepared;
+      await withTimeout(this.prepared, START_TIMEOUT_MS, NO_OUTPUT);
     } catch (e) {
-      throw new Error(`Audio could not be set up in this browser: ${e?.message ?? e}`);
+      throw new Error(e?.message === NO_OUTPUT ? NO_OUTPUT : `Audio could not be set up in this browser: ${e?.message ?? e}`);
     }
     const context = this.context;
-    if (context.state !== "running") await context.resume();
+    if (context.state !== "running") await withTimeout(context.resume(), START_TIMEOUT_MS, NO_OUTPUT);
     if (context.state !== "running") {
       throw new Error("The browser kept audio paused. Click Start again (audio can only start from a click).");
     }

@@ -14,6 +14,7 @@ export class Timeline {
     this.canvas = canvas;
     this.legend = legend;
     this.labels = [];
+    this.model = null; // {name, fingerprint} of the model that produced the entries
     this.entries = []; // {time_s, state, label, probabilities}; time_s runs on across sessions
     this.offset = 0;
     new ResizeObserver(() => this.draw()).observe(canvas);
@@ -38,8 +39,8 @@ export class Timeline {
   }
 
   add(prediction) {
-    const { time_s, state, label, probabilities } = prediction;
-    this.entries.push({ time_s: time_s + this.offset, state, label, probabilities });
+    const { time_s, state, label, probabilities, calibrated } = prediction;
+    this.entries.push({ time_s: time_s + this.offset, state, label, probabilities, calibrated });
     this.draw();
   }
 
@@ -58,16 +59,19 @@ export class Timeline {
     return { label: this.labels[top], probabilities: mean, predictions: speech.length, total: this.entries.length };
   }
 
+  // Like the CLI's exports: every row names the model (and its fingerprint) and whether
+  // the speaker was calibrated, so a file on its own says what produced it.
   toCsv() {
-    const rows = [["time_s", "state", "label", ...this.labels].join(",")];
+    const rows = [["time_s", "state", "label", ...this.labels, "calibrated", "model", "model_fingerprint"].join(",")];
+    const { name = "", fingerprint = "" } = this.model ?? {};
     for (const e of this.entries) {
-      rows.push([e.time_s.toFixed(3), e.state, e.label ?? "", ...e.probabilities.map((p) => p.toFixed(5))].join(","));
+      rows.push([e.time_s.toFixed(3), e.state, e.label ?? "", ...e.probabilities.map((p) => p.toFixed(5)), e.calibrated, name, fingerprint].join(","));
     }
     return rows.join("\n") + "\n";
   }
 
   toJson() {
-    return JSON.stringify({ labels: this.labels, predictions: this.entries }, null, 2);
+    return JSON.stringify({ model: this.model, labels: this.labels, predictions: this.entries }, null, 2);
   }
 
   draw() {

@@ -5,14 +5,17 @@
 //      {type: "start", sampleRate, port}                         live stream from a port
 //      {type: "stop"}
 //      {id, type: "classify", samples, sampleRate}             a whole decoded file
+//      {id, type: "classify-file", file}                       a WAV read in pieces
 //      {id, type: "calibrate", samples, sampleRate}            the speaker's calm speech
 //      {id, type: "calibrate-live", seconds}                   … taken from the live stream
 //      {id, type: "new-speaker"}                               forget the calibration
 // Out: {type: "ready", info} | {type: "prediction", prediction}
-//      | {id, type: "result", result} | {id, type: "calibration", profile}
+//      | {id, type: "result", result} (null for a file that is not a WAV read in pieces)
+//      | {id, type: "progress", seconds, total} | {id, type: "calibration", profile}
 //      | {id?, type: "error", message, fatal?, during}
 // The calibration lives in this worker's memory only.
 import "./wasm-build.js";
+import { readWavHeader, wavPieces } from "./wav-reader.js";
 
 // "?wasm=scalar" (or "simd") on the worker URL overrides feature detection, for tests.
 const build = self.speechEmotionWasm.dir(new URL(import.meta.url).searchParams.get("wasm"));
@@ -117,6 +120,30 @@ function useModel(data) {
   }
 }
 
+// A WAV is read and classified a block at a time: memory stays flat however long it is.
+// Anything else answers null, and the page decodes it with the browser's decoder.
+async function classifyFile(id, file) {
+  const header = await readWavHeader(file);
+  if (!header) return null;
+  const classifier = clipClassifier;
+  const total = header.dataBytes / header.blockAlign / header.sampleRate;
+  classifier.beginClip(header.sampleRate);
+  let done = 0;
+  for await (const piece of wavPieces(file, header)) {
+    // Reading is asynchronous: the user may have switched models meanwhile.
+    if (classifier !== clipClassifier) throw new Error("The model changed while the file was being read; it is classified again with the new model.");
+    classifier.pushClip(piece);
+    done += piece.length / header.sampleRate;
+    postMessage({ id, type: "progress", seconds: done, total });
+  }
+  const result = classifier.finishClip();
+  if (header.truncated) {
+    const declared = header.declaredBytes / header.blockAlign / header.sampleRate;
+    result.warnings = [`truncated: header says ${declared.toFixed(3)} s, found ${total.toFixed(3)} s`];
+  }
+  return result;
+}
+
 onmessage = async ({ data }) => {
   await ready;
   if (!clipClassifier) {
@@ -131,6 +158,8 @@ onmessage = async ({ data }) => {
     else if (data.type === "classify") {
       const result = clipClassifier.classifyClip(data.samples, data.sampleRate);
       postMessage({ id: data.id, type: "result", result });
+    } else if (data.type === "classify-file") {
+      postMessage({ id: data.id, type: "result", result: await classifyFile(data.id, data.file) });
     } else if (data.type === "calibrate") {
       useProfile(clipClassifier.calibrate(data.samples, data.sampleRate));
       postMessage({ id: data.id, type: "calibration", profile: summary() });

@@ -76,14 +76,9 @@ pub fn decode_bytes(bytes: Vec<u8>, extension_hint: Option<&str>) -> Result<Deco
 
 /// Decodes a WAV or FLAC file and reports truncation and damage.
 pub fn decode_file_with_warnings(path: &Path) -> Result<Decoded> {
-    let io_error = |source| Error::Io { path: path.display().to_string(), source };
-    let file = std::fs::File::open(path).map_err(io_error)?;
+    let file = std::fs::File::open(path).map_err(|source| Error::Io { path: path.display().to_string(), source })?;
     let extension = path.extension().and_then(|e| e.to_str());
-    decode_source(file, extension).map_err(|e| match e {
-        Error::Decode(msg) => Error::Decode(format!("{}: {msg}", path.display())),
-        Error::Io { source, .. } => io_error(source),
-        other => other,
-    })
+    decode_source(file, extension).map_err(|e| name_the_file(e, path))
 }
 
 /// Decodes WAV or FLAC bytes and reports truncation and damage.
@@ -181,125 +176,208 @@ impl<S: MediaSource> MediaSource for Patched<S> {
     }
 }
 
-fn decode_source<S: MediaSource + 'static>(mut source: S, extension_hint: Option<&str>) -> Result<Decoded> {
-    let io = |source| Error::Io { path: String::new(), source };
-    let cut = find_wav_cut(&mut source).map_err(io)?;
-    source.seek(SeekFrom::Start(0)).map_err(io)?;
-    let source: Box<dyn MediaSource> = match cut {
-        Some(cut) => Box::new(Patched { inner: source, pos: 0, patch_at: cut.length_field_at, patch: cut.present_bytes.to_le_bytes() }),
-        None => Box::new(source),
-    };
-
-    let mut hint = Hint::new();
-    if let Some(ext) = extension_hint {
-        hint.with_extension(ext);
+fn decode_source<S: MediaSource + 'static>(source: S, extension_hint: Option<&str>) -> Result<Decoded> {
+    let mut stream = DecodeStream::from_source(source, extension_hint)?;
+    let mut samples = Vec::new();
+    while let Some(chunk) = stream.next_chunk()? {
+        samples.extend_from_slice(chunk.samples);
     }
-    let stream = MediaSourceStream::new(source, Default::default());
-    let mut format = symphonia::default::get_probe()
-        .probe(&hint, stream, FormatOptions::default(), MetadataOptions::default())
-        .map_err(|e| Error::Decode(format!("not a supported audio file (WAV or FLAC): {e}")))?;
-    let track = format.default_track(TrackType::Audio).ok_or_else(|| Error::Decode("no audio track".into()))?;
-    let track_id = track.id;
-    let declared_frames = cut.map(|c| c.declared_frames).or(track.num_frames).filter(|&n| n > 0);
-    let params = track
-        .codec_params
-        .as_ref()
-        .and_then(|p| p.audio())
-        .ok_or_else(|| Error::Decode("the audio track has no codec parameters".into()))?
-        .clone();
-    let mut decoder = symphonia::default::get_codecs()
-        .make_audio_decoder(&params, &AudioDecoderOptions::default())
-        .map_err(|e| Error::Decode(format!("unsupported codec: {e}")))?;
+    let (sample_rate, channels) = stream.layout().unwrap_or_default();
+    let warnings = stream.finish()?;
+    Ok(Decoded { audio: DecodedAudio { sample_rate, channels, samples }, warnings })
+}
 
-    let mut samples: Vec<f32> = Vec::new();
-    let mut layout: Option<(u32, usize)> = None;
-    let mut chunk: Vec<f32> = Vec::new();
-    let mut ended_early = cut.is_some();
-    let mut skipped = 0usize;
-    let mut first_skip_frame = 0usize;
-    let mut first_error: Option<String> = None;
-    let mut stopped_at_damage: Option<String> = None;
-    let frames_so_far = |samples: &Vec<f32>, layout: Option<(u32, usize)>| layout.map_or(0, |(_, c)| samples.len() / c);
-    loop {
-        let packet = match format.next_packet() {
-            Ok(Some(packet)) => packet,
-            Ok(None) => break,
-            // A file cut short ends with an unexpected EOF: keep what decoded.
-            Err(SymphoniaError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-                ended_early = true;
-                break;
-            }
-            Err(SymphoniaError::DecodeError(msg)) if layout.is_some() => {
-                stopped_at_damage = Some(msg.to_string()); // damage after good audio: stop there
-                break;
-            }
-            Err(e) => return Err(Error::Decode(e.to_string())),
+/// One decoded packet: interleaved samples and their layout.
+#[derive(Debug, Clone, Copy)]
+pub struct PcmChunk<'a> {
+    pub samples: &'a [f32],
+    pub sample_rate: u32,
+    pub channels: usize,
+}
+
+/// A WAV or FLAC file decoded packet by packet: memory stays at one packet however long
+/// the recording. [`decode_file_with_warnings`] is this, collected.
+pub struct DecodeStream {
+    format: Box<dyn symphonia::core::formats::FormatReader>,
+    decoder: Box<dyn symphonia::core::codecs::audio::AudioDecoder>,
+    track_id: u32,
+    declared_frames: Option<u64>,
+    layout: Option<(u32, usize)>,
+    chunk: Vec<f32>,
+    frames: u64,
+    ended_early: bool,
+    done: bool,
+    skipped: usize,
+    first_skip_frame: u64,
+    first_error: Option<String>,
+    stopped_at_damage: Option<String>,
+}
+
+impl std::fmt::Debug for DecodeStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DecodeStream").field("layout", &self.layout).field("frames", &self.frames).finish()
+    }
+}
+
+impl DecodeStream {
+    /// Opens a file; errors name it.
+    pub fn open(path: &Path) -> Result<Self> {
+        let file = std::fs::File::open(path).map_err(|source| Error::Io { path: path.display().to_string(), source })?;
+        let extension = path.extension().and_then(|e| e.to_str());
+        Self::from_source(file, extension).map_err(|e| name_the_file(e, path))
+    }
+
+    fn from_source<S: MediaSource + 'static>(mut source: S, extension_hint: Option<&str>) -> Result<Self> {
+        let io = |source| Error::Io { path: String::new(), source };
+        let cut = find_wav_cut(&mut source).map_err(io)?;
+        source.seek(SeekFrom::Start(0)).map_err(io)?;
+        let source: Box<dyn MediaSource> = match cut {
+            Some(cut) => Box::new(Patched { inner: source, pos: 0, patch_at: cut.length_field_at, patch: cut.present_bytes.to_le_bytes() }),
+            None => Box::new(source),
         };
-        if packet.track_id != track_id {
-            continue;
+
+        let mut hint = Hint::new();
+        if let Some(ext) = extension_hint {
+            hint.with_extension(ext);
         }
-        let buffer = match decoder.decode(&packet) {
-            Ok(buffer) => buffer,
-            // A corrupt packet is skipped, as players do; a wholly corrupt file ends below with no audio.
-            Err(SymphoniaError::DecodeError(msg)) => {
-                if skipped == 0 {
-                    first_skip_frame = frames_so_far(&samples, layout);
-                    first_error.get_or_insert_with(|| msg.to_string());
+        let stream = MediaSourceStream::new(source, Default::default());
+        let format = symphonia::default::get_probe()
+            .probe(&hint, stream, FormatOptions::default(), MetadataOptions::default())
+            .map_err(|e| Error::Decode(format!("not a supported audio file (WAV or FLAC): {e}")))?;
+        let track = format.default_track(TrackType::Audio).ok_or_else(|| Error::Decode("no audio track".into()))?;
+        let track_id = track.id;
+        let declared_frames = cut.map(|c| c.declared_frames).or(track.num_frames).filter(|&n| n > 0);
+        let params = track
+            .codec_params
+            .as_ref()
+            .and_then(|p| p.audio())
+            .ok_or_else(|| Error::Decode("the audio track has no codec parameters".into()))?
+            .clone();
+        let decoder = symphonia::default::get_codecs()
+            .make_audio_decoder(&params, &AudioDecoderOptions::default())
+            .map_err(|e| Error::Decode(format!("unsupported codec: {e}")))?;
+        Ok(Self {
+            format,
+            decoder,
+            track_id,
+            declared_frames,
+            layout: None,
+            chunk: Vec::new(),
+            frames: 0,
+            ended_early: cut.is_some(),
+            done: false,
+            skipped: 0,
+            first_skip_frame: 0,
+            first_error: None,
+            stopped_at_damage: None,
+        })
+    }
+
+    /// `(sample_rate, channels)`, known once the first packet has decoded.
+    pub fn layout(&self) -> Option<(u32, usize)> {
+        self.layout
+    }
+
+    /// The next decoded packet; `None` at the end (or where damage ended it).
+    pub fn next_chunk(&mut self) -> Result<Option<PcmChunk<'_>>> {
+        while !self.done {
+            let packet = match self.format.next_packet() {
+                Ok(Some(packet)) => packet,
+                Ok(None) => break,
+                // A file cut short ends with an unexpected EOF: keep what decoded.
+                Err(SymphoniaError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                    self.ended_early = true;
+                    break;
                 }
-                skipped += 1;
+                Err(SymphoniaError::DecodeError(msg)) if self.layout.is_some() => {
+                    self.stopped_at_damage = Some(msg.to_string()); // damage after good audio: stop there
+                    break;
+                }
+                Err(e) => return Err(Error::Decode(e.to_string())),
+            };
+            if packet.track_id != self.track_id {
                 continue;
             }
-            Err(SymphoniaError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-                ended_early = true;
-                break;
-            }
-            Err(e) => return Err(Error::Decode(e.to_string())),
-        };
-        let spec = buffer.spec();
-        let this_layout = (spec.rate(), spec.channels().count());
-        match layout {
-            None => {
-                let (rate, channels) = this_layout;
-                validate_sample_rate(rate as f64)?;
-                if channels == 0 || channels > MAX_CHANNELS {
-                    return Err(Error::Decode(format!("{channels} channels is not a usable layout")));
+            let buffer = match self.decoder.decode(&packet) {
+                Ok(buffer) => buffer,
+                // A corrupt packet is skipped, as players do; a wholly corrupt file ends in `finish`.
+                Err(SymphoniaError::DecodeError(msg)) => {
+                    if self.skipped == 0 {
+                        self.first_skip_frame = self.frames;
+                        self.first_error.get_or_insert_with(|| msg.to_string());
+                    }
+                    self.skipped += 1;
+                    continue;
                 }
-                layout = Some(this_layout);
+                Err(SymphoniaError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                    self.ended_early = true;
+                    break;
+                }
+                Err(e) => return Err(Error::Decode(e.to_string())),
+            };
+            let spec = buffer.spec();
+            let this_layout = (spec.rate(), spec.channels().count());
+            match self.layout {
+                None => {
+                    let (rate, channels) = this_layout;
+                    validate_sample_rate(rate as f64)?;
+                    if channels == 0 || channels > MAX_CHANNELS {
+                        return Err(Error::Decode(format!("{channels} channels is not a usable layout")));
+                    }
+                    self.layout = Some(this_layout);
+                }
+                Some(known) if known != this_layout => {
+                    return Err(Error::Decode("the sample rate or channel count changes mid-stream".into()));
+                }
+                Some(_) => {}
             }
-            Some(known) if known != this_layout => {
-                return Err(Error::Decode("the sample rate or channel count changes mid-stream".into()));
+            self.chunk.resize(buffer.samples_interleaved(), 0.0);
+            buffer.copy_to_slice_interleaved(&mut self.chunk);
+            self.frames += (self.chunk.len() / this_layout.1) as u64;
+            if self.chunk.is_empty() {
+                continue;
             }
-            Some(_) => {}
+            return Ok(Some(PcmChunk { samples: &self.chunk, sample_rate: this_layout.0, channels: this_layout.1 }));
         }
-        chunk.resize(buffer.samples_interleaved(), 0.0);
-        buffer.copy_to_slice_interleaved(&mut chunk);
-        samples.extend_from_slice(&chunk);
+        self.done = true;
+        Ok(None)
     }
-    let Some((sample_rate, channels)) = layout else {
-        let why = first_error.map(|e| format!(" ({skipped} damaged packet(s); the first: {e})")).unwrap_or_default();
-        return Err(Error::Decode(format!("no decodable audio in the file{why}")));
-    };
-    if samples.is_empty() {
-        return Err(Error::Decode("the file holds no samples".into()));
-    }
-    let frames = samples.len() / channels;
-    let seconds = |frames: u64| frames as f64 / f64::from(sample_rate);
-    let mut warnings = Vec::new();
-    if skipped > 0 {
-        warnings.push(DecodeWarning::SkippedPackets { count: skipped, first_at_s: seconds(first_skip_frame as u64) });
-    }
-    if let Some(reason) = stopped_at_damage {
-        warnings.push(DecodeWarning::StoppedAtDamage { at_s: seconds(frames as u64), reason });
-    }
-    if let Some(declared) = declared_frames {
-        let (expected_s, found_s) = (seconds(declared), seconds(frames as u64));
-        if (frames as u64) < declared {
-            if ended_early {
-                warnings.push(DecodeWarning::Truncated { expected_s, found_s });
-            } else if warnings.is_empty() {
-                warnings.push(DecodeWarning::Incomplete { expected_s, found_s });
+
+    /// After the last chunk: what was wrong with the file, or an error if nothing decoded.
+    pub fn finish(self) -> Result<Vec<DecodeWarning>> {
+        let Some((sample_rate, _)) = self.layout else {
+            let why = self.first_error.map(|e| format!(" ({} damaged packet(s); the first: {e})", self.skipped)).unwrap_or_default();
+            return Err(Error::Decode(format!("no decodable audio in the file{why}")));
+        };
+        if self.frames == 0 {
+            return Err(Error::Decode("the file holds no samples".into()));
+        }
+        let seconds = |frames: u64| frames as f64 / f64::from(sample_rate);
+        let mut warnings = Vec::new();
+        if self.skipped > 0 {
+            warnings.push(DecodeWarning::SkippedPackets { count: self.skipped, first_at_s: seconds(self.first_skip_frame) });
+        }
+        if let Some(reason) = self.stopped_at_damage {
+            warnings.push(DecodeWarning::StoppedAtDamage { at_s: seconds(self.frames), reason });
+        }
+        if let Some(declared) = self.declared_frames {
+            let (expected_s, found_s) = (seconds(declared), seconds(self.frames));
+            if self.frames < declared {
+                if self.ended_early {
+                    warnings.push(DecodeWarning::Truncated { expected_s, found_s });
+                } else if warnings.is_empty() {
+                    warnings.push(DecodeWarning::Incomplete { expected_s, found_s });
+                }
             }
         }
+        Ok(warnings)
     }
-    Ok(Decoded { audio: DecodedAudio { sample_rate, channels, samples }, warnings })
+}
+
+fn name_the_file(e: Error, path: &Path) -> Error {
+    match e {
+        Error::Decode(msg) => Error::Decode(format!("{}: {msg}", path.display())),
+        Error::Io { source, .. } => Error::Io { path: path.display().to_string(), source },
+        other => other,
+    }
 }

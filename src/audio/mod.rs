@@ -9,7 +9,7 @@ mod downmix;
 mod resample;
 
 #[cfg(feature = "decode")]
-pub use decode::{decode_bytes, decode_bytes_with_warnings, decode_file, decode_file_with_warnings, DecodeWarning, Decoded};
+pub use decode::{decode_bytes, decode_bytes_with_warnings, decode_file, decode_file_with_warnings, DecodeStream, DecodeWarning, Decoded, PcmChunk};
 pub use downmix::{check_samples, downmix, DecodedAudio, MAX_SAMPLE_MAGNITUDE};
 pub use resample::{resample, StreamResampler};
 

@@ -13,9 +13,9 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 
-use speech_emotion::audio::{decode_file, decode_file_with_warnings, resample};
+use speech_emotion::audio::{decode_file, downmix, resample, DecodeStream};
 use speech_emotion::calibration::speaker_profile;
-use speech_emotion::classify::{classify_clip, ClipOptions};
+use speech_emotion::classify::{ClipClassifier, ClipOptions};
 use speech_emotion::features::SpeakerProfile;
 use speech_emotion::fingerprint::model_fingerprint;
 use speech_emotion::model::{EmotionModel, EMBEDDED_METADATA, EMBEDDED_ONNX};
@@ -150,12 +150,22 @@ fn calibration_profile(model: &EmotionModel, files: &[PathBuf]) -> Result<Option
     Ok(Some(profile))
 }
 
-/// Decodes (keeping what a truncated or damaged file holds, with warnings) and classifies.
+/// Decodes packet by packet into the classifier, so memory does not grow with the length
+/// of the recording; keeps what a truncated or damaged file holds, with warnings.
 fn classify_path(model: &mut EmotionModel, path: &Path, options: &ClipOptions) -> Result<FileOutcome> {
-    let decoded = decode_file_with_warnings(path)?;
-    let mono = decoded.audio.to_mono()?;
-    let result = classify_clip(model, &mono, f64::from(decoded.audio.sample_rate), options)?;
-    Ok(FileOutcome { result, warnings: decoded.warnings.iter().map(ToString::to_string).collect() })
+    let mut decoder = DecodeStream::open(path)?;
+    let mut clip: Option<ClipClassifier> = None;
+    while let Some(chunk) = decoder.next_chunk().with_context(|| path.display().to_string())? {
+        let classifier = match &mut clip {
+            Some(open) => open,
+            None => clip.insert(ClipClassifier::new(model.metadata(), f64::from(chunk.sample_rate), options)?),
+        };
+        classifier.push(model, &downmix(chunk.samples, chunk.channels)?)?;
+    }
+    let warnings = decoder.finish().with_context(|| path.display().to_string())?;
+    let classifier = clip.context("no audio decoded")?;
+    let result = classifier.finish(model)?;
+    Ok(FileOutcome { result, warnings: warnings.iter().map(ToString::to_string).collect() })
 }
 
 fn classify(
