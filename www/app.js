@@ -92,7 +92,7 @@ function onModelReady(modelInfo, custom) {
   timeline.model = { name: info.name, fingerprint: info.fingerprint };
   if (reclassify) {
     reclassify = false;
-    handleFile(lastFile);
+    handleFile(shownFile);
   }
 }
 
@@ -238,7 +238,8 @@ function renderSegments(segments) {
   );
 }
 
-let lastFile = null; // classified again after a model change
+let lastFile = null; // the file being (or last) classified
+let shownFile = null; // the file whose result is on screen: classified again after a model change
 let reclassify = false;
 let fileRun = 0; // a newer file (or model) supersedes a file still being classified
 
@@ -250,6 +251,7 @@ async function classifyFile(file) {
   // A WAV is read and classified in pieces by the worker (memory stays flat); anything
   // else is decoded whole by the browser.
   const streamed = await request({ type: "classify-file", file });
+  $("result").dataset.read = streamed ? "in-pieces" : "whole";
   if (streamed) return streamed;
   setStatus(`Decoding ${file.name}…`);
   const { samples, sampleRate } = await decode(file);
@@ -264,10 +266,12 @@ async function handleFile(file) {
   const run = ++fileRun;
   clearError();
   $("result").hidden = true;
+  shownFile = null;
   setStatus(`Reading ${file.name}…`);
   try {
     const result = await classifyFile(file);
     if (run !== fileRun) return;
+    window.speechEmotionLastResult = result; // read-only view for tests and embedding pages
     const verdict = result.state === "no_speech" ? "no speech" : result.state === "uncertain" ? `uncertain (maybe ${result.label})` : result.label;
     $("result-label").textContent = verdict;
     $("result-label").dataset.label = result.label ?? "";
@@ -281,6 +285,7 @@ async function handleFile(file) {
     renderBars($("bars"), result.labels, result.speech ? result.probabilities : null, result.label);
     renderSegments(result.segments);
     $("result").hidden = false;
+    shownFile = file;
     setStatus(`${file.name}: ${verdict}`);
   } catch (e) {
     if (run !== fileRun) return;
@@ -333,7 +338,7 @@ async function useModel(onnx, metadata) {
   clearError();
   $("start").disabled = true;
   setStatus("Loading the model…");
-  reclassify = lastFile !== null; // the result on screen came from the previous model
+  reclassify = shownFile !== null; // the result on screen came from the previous model
   fileRun++;
   worker.postMessage(onnx ? { type: "model", onnx, metadata } : { type: "model" }, onnx ? [onnx] : []);
 }

@@ -135,6 +135,35 @@ test("an audio context the browser suspends mid-stream stops listening with a me
   }
 });
 
+test("audio output that never starts ends \"Starting…\" with a message within a few seconds", async () => {
+  // As in a browser with no sound device or sound server: resume() never settles.
+  const browser = await launchBrowser(fakeMic);
+  try {
+    const page = await browser.newPage();
+    await page.addInitScript(() => {
+      AudioContext.prototype.resume = () => new Promise(() => {});
+      const getUserMedia = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+      navigator.mediaDevices.getUserMedia = async (c) => {
+        const stream = await getUserMedia(c);
+        window.__micTracks = stream.getAudioTracks();
+        return stream;
+      };
+    });
+    await page.goto(origin + "/");
+    await page.waitForFunction(() => !document.getElementById("start").disabled, null, { timeout: 60_000 });
+    const clicked = Date.now();
+    await page.click("#start");
+    await page.locator("#error").waitFor({ state: "visible", timeout: 15_000 });
+    assert.match(await page.locator("#error").textContent(), /did not start within 5 s: .*no working sound output.*press Start again/);
+    assert.ok(Date.now() - clicked < 12_000);
+    assert.equal(await page.locator("#start").isEnabled(), true, "Start can be pressed again");
+    const tracks = await page.evaluate(() => window.__micTracks.map((t) => t.readyState));
+    assert.ok(tracks.length > 0 && tracks.every((s) => s === "ended"), `the microphone is released: ${tracks}`);
+  } finally {
+    await browser.close();
+  }
+});
+
 test("a session stores nothing: no storage, cookies or cached audio, and the CSP blocks exfiltration", async () => {
   const browser = await launchBrowser(fakeMic);
   try {

@@ -77,11 +77,16 @@ describe("live listening with a fake microphone", () => {
   test("history exports as CSV and JSON, then clears", async () => {
     const [csvDownload] = await Promise.all([page.waitForEvent("download"), page.click("#export-csv")]);
     const csv = readFileSync(await csvDownload.path(), "utf8").trim().split("\n");
-    assert.match(csv[0], /^time_s,state,label,neutral,happy,sad,angry$/);
+    assert.match(csv[0], /^time_s,state,label,neutral,happy,sad,angry,calibrated,model,model_fingerprint$/);
     assert.ok(csv.length > 10, `${csv.length} CSV lines`);
+    // Every export names the model the way the CLI does: same name, same fingerprint.
+    const [cli] = cliResults([speechWav]);
+    assert.ok(csv.slice(1).every((row) => row.endsWith(`,false,${cli.model.name},${cli.model.fingerprint}`)), csv[1]);
     const [jsonDownload] = await Promise.all([page.waitForEvent("download"), page.click("#export-json")]);
     const json = JSON.parse(readFileSync(await jsonDownload.path(), "utf8"));
     assert.deepEqual(json.labels, ["neutral", "happy", "sad", "angry"]);
+    assert.deepEqual(json.model, cli.model);
+    assert.ok(json.predictions.every((p) => p.calibrated === false));
     assert.ok(json.predictions.length >= csv.length - 1);
     await page.click("#stop");
     assert.match(await page.locator("#status").textContent(), /microphone is released/);

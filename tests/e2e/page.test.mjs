@@ -94,6 +94,69 @@ test("a dropped 44.1 kHz stereo WAV gets the same top label as the native CLI", 
   assert.equal(await page.locator("#result-label").getAttribute("data-label"), expected.label);
 });
 
+test("a long WAV is read and classified in pieces, with the CLI's numbers", async () => {
+  // 5 min of 48 kHz stereo: the worker reads it a block at a time (decodeAudioData would
+  // hold all of it, decoded) and resamples with the same code as the CLI.
+  const wav = join(tempDir(), "five-minutes.wav");
+  execFileSync("sox", [CLIPS[2], "-r", "48000", "-c", "2", "-b", "16", wav, "pad", "0", "0.7", "repeat", "74", "trim", "0", "300"]);
+  const [expected] = cliResults([wav]);
+  const label = await classifyInPage(wav);
+  assert.equal(await page.locator("#result").getAttribute("data-read"), "in-pieces");
+  assert.equal(label, expected.label);
+  const shown = await page.evaluate(() => window.speechEmotionLastResult);
+  // Windows start each second up to 297 s (30001 frames, 300 per window), and one more
+  // covers the last frame.
+  assert.equal(shown.segments.length, 299);
+  assert.ok(Math.abs(shown.segments.at(-1).end_s - 300) < 0.02);
+  assert.ok(Math.abs(shown.duration_s - expected.duration_s) < 1e-6);
+  for (const [i, label] of shown.labels.entries()) {
+    assert.ok(Math.abs(shown.probabilities[i] - expected.probabilities[label]) < 1e-3, `${label}: ${shown.probabilities[i]} vs ${expected.probabilities[label]}`);
+  }
+  assert.equal(await page.locator("#result-note").isHidden(), true);
+});
+
+test("a truncated WAV is classified as far as it goes, and the page says so", async () => {
+  const wav = join(tempDir(), "cut.wav");
+  execFileSync("sox", [CLIPS[0], "-r", "44100", "-c", "2", "-b", "16", wav]);
+  const bytes = readFileSync(wav);
+  writeFileSync(wav, bytes.subarray(0, Math.floor(bytes.length * 0.6)));
+  const [expected] = cliResults([wav]);
+  assert.match(expected.warnings[0], /^truncated: /);
+  const label = await classifyInPage(wav);
+  assert.equal(label, expected.label);
+  assert.equal(await page.locator("#result-note").isVisible(), true);
+  assert.equal(await page.locator("#result-note").textContent(), `Only part of this file could be used: ${expected.warnings[0]}.`);
+});
+
+test("the same file chosen again, or after a model change, is classified again", async () => {
+  const [expected] = cliResults([CLIPS[1]]);
+  await classifyInPage(CLIPS[1]);
+  assert.match(await page.locator("#result-model").textContent(), new RegExp(`model ${expected.model.name} \\(${expected.model.fingerprint}\\)`));
+  const forget = () => page.evaluate(() => {
+    document.getElementById("status").textContent = "";
+    document.getElementById("result-label").dataset.label = "";
+  });
+  await forget();
+  assert.equal(await classifyInPage(CLIPS[1]), expected.label, "chosen again: classified again");
+
+  // A model change puts the file through the new model (same weights, another name here).
+  await forget();
+  const dir = tempDir();
+  const onnx = join(dir, "renamed.onnx");
+  writeFileSync(onnx, readFileSync(join(ROOT, "models/emotion4.onnx")));
+  const meta = join(dir, "renamed.json");
+  writeFileSync(meta, JSON.stringify({ ...JSON.parse(readFileSync(join(ROOT, "models/emotion4.json"), "utf8")), name: "renamed" }));
+  await page.setInputFiles("#model-files", [onnx, meta]);
+  await page.waitForFunction(() => document.getElementById("status").textContent.includes(".flac:"), null, { timeout: 60_000 });
+  assert.equal(await page.locator("#result-label").getAttribute("data-label"), expected.label);
+  const shownModel = await page.locator("#result-model").textContent();
+  assert.match(shownModel, /model renamed \(([0-9a-f]{16})\)/);
+  assert.ok(!shownModel.includes(expected.model.fingerprint), "another metadata, another fingerprint");
+  await page.selectOption("#model-select", "builtin");
+  await page.waitForFunction(() => document.getElementById("model-name").textContent.startsWith("emotion4:"), null, { timeout: 30_000 });
+  await page.waitForFunction(() => document.getElementById("status").textContent.includes(".flac:"), null, { timeout: 60_000 });
+});
+
 test("a file that is not audio shows a readable error", async () => {
   const bogus = join(tempDir(), "notes.wav");
   writeFileSync(bogus, "these are not the samples you are looking for");
