@@ -44,6 +44,8 @@ fn classifier_reports_labels_and_model_info() {
     assert!(get(&info, "speechThreshold").as_f64().is_some());
     assert_eq!(get(&info, "sampleRate").as_f64(), Some(16_000.0));
     assert_eq!(get(&info, "hopSeconds").as_f64(), Some(0.25));
+    let expected = speech_emotion::fingerprint::model_fingerprint(speech_emotion::model::EMBEDDED_ONNX, speech_emotion::model::EMBEDDED_METADATA);
+    assert_eq!(get(&info, "fingerprint").as_string(), Some(expected), "the CLI's fingerprint");
 }
 
 #[wasm_bindgen_test]
@@ -126,6 +128,27 @@ fn classify_clip_returns_a_timeline() {
     let segments = js_sys::Array::from(&get(&result, "segments"));
     assert!(segments.length() >= 3, "5 s with a 1 s segment hop");
     assert!((get(&result, "duration_s").as_f64().unwrap() - 5.0).abs() < 1e-3);
+}
+
+#[wasm_bindgen_test]
+fn a_clip_in_pieces_equals_the_whole_clip() {
+    let mut c = ok(Classifier::new(16_000.0));
+    let audio = syllables(44_100.0, 6.0);
+    let whole = ok(c.classify_clip(&audio, 44_100.0));
+    ok(c.begin_clip(44_100.0));
+    for piece in audio.chunks(10_000) {
+        ok(c.push_clip(piece));
+    }
+    let pieces = ok(c.finish_clip());
+    let json = |v: &JsValue| js_sys::JSON::stringify(v).unwrap().as_string().unwrap();
+    assert_eq!(json(&pieces), json(&whole));
+    // Out of order or after a bad piece: an error, never a panic or a wrong answer.
+    assert!(c.push_clip(&[0.1; 10]).is_err(), "no clip begun");
+    assert!(c.finish_clip().is_err());
+    ok(c.begin_clip(16_000.0));
+    assert!(c.push_clip(&[0.1, f32::NAN]).is_err());
+    assert!(c.finish_clip().is_err(), "a clip with a hole in it has no result");
+    assert!(c.begin_clip(0.0).is_err());
 }
 
 #[wasm_bindgen_test]
