@@ -110,3 +110,15 @@ fn a_graph_without_inputs_is_rejected_not_a_panic() {
     let err = EmotionModel::from_bytes(&onnx_without_inputs(), EMBEDDED_METADATA).unwrap_err();
     assert!(err.to_string().contains("one input"), "{err}");
 }
+
+#[test]
+fn the_fuzzing_fixture_still_fits_the_shipped_metadata() {
+    // fuzz/tiny/tiny.onnx is the shipped graph with a few channels (fuzz/make_tiny_model.py);
+    // the model fuzz targets load it with the shipped metadata. A new model with another
+    // input or label count must come with a new fixture.
+    let mut tiny = EmotionModel::from_bytes(include_bytes!("../fuzz/tiny/tiny.onnx"), EMBEDDED_METADATA)
+        .expect("regenerate the fixture: .venv-train/bin/python fuzz/make_tiny_model.py");
+    let meta = tiny.metadata().clone();
+    let out = tiny.predict(&vec![0.1; meta.window_frames * meta.features.n_mfcc]).unwrap();
+    assert_eq!(out.probabilities.len(), meta.labels.len());
+}

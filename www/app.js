@@ -5,7 +5,6 @@ import { LiveCapture } from "./live.js";
 import { Timeline, download } from "./timeline.js";
 
 const $ = (id) => document.getElementById(id);
-const MODEL_RATE = 16000;
 const STATE_TEXT = { emotion: "", uncertain: "Uncertain", no_speech: "No speech" };
 
 let worker = null;
@@ -208,7 +207,7 @@ function updateHistoryButtons() {
 async function decode(file) {
   const bytes = await file.arrayBuffer();
   // Decoding at the model rate: the browser resamples, a 16 kHz file passes unchanged.
-  const context = new OfflineAudioContext({ numberOfChannels: 1, length: 1, sampleRate: MODEL_RATE });
+  const context = new OfflineAudioContext({ numberOfChannels: 1, length: 1, sampleRate: info.sampleRate });
   let buffer;
   try {
     buffer = await context.decodeAudioData(bytes);

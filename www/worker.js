@@ -26,6 +26,9 @@ let clipClassifier = null;
 let live = null; // {classifier, port, rate, recording?}
 let startError = null;
 let profile = null; // the speaker's calibration, or null
+// The clip classifier's own stream is never fed: clips and calibration samples carry
+// their rate, so any valid rate will do here (the model's rate is in modelInfo()).
+const UNUSED_STREAM_RATE = 48000;
 
 function make(rate) {
   const c = model ? Classifier.withModel(new Uint8Array(model.onnx), model.metadata, rate) : new Classifier(rate);
@@ -45,7 +48,7 @@ const ready = (async () => {
   const wasm = await import(`./${build}/speech_emotion.js`);
   await wasm.default();
   Classifier = wasm.Classifier;
-  clipClassifier = make(16000);
+  clipClassifier = make(UNUSED_STREAM_RATE);
   postMessage({ type: "ready", info: { ...clipClassifier.modelInfo(), build }, custom: false });
 })().catch((e) => {
   startError = `The model could not start: ${e?.message ?? e}. Reload the page to try again.`;
@@ -108,7 +111,7 @@ function useModel(data) {
   model = next;
   profile = null; // a calibration belongs to one model's features
   try {
-    const candidate = make(16000);
+    const candidate = make(UNUSED_STREAM_RATE);
     clipClassifier?.free();
     clipClassifier = candidate;
     stopLive();
