@@ -21,7 +21,7 @@ fn mfcc_matches_librosa_within_1e4_of_the_range() {
 #[test]
 fn streaming_frames_equal_whole_clip_frames() {
     let meta = ModelMetadata::from_json(speech_emotion::model::EMBEDDED_METADATA).unwrap();
-    let audio = speech_emotion::audio::decode_bytes(parity::CLIPS[1].1.to_vec(), Some("flac")).unwrap();
+    let audio = speech_emotion::audio::decode_bytes(parity::clip_bytes(parity::CLIPS[1].0).to_vec(), Some("flac")).unwrap();
     let samples = audio.to_mono().unwrap();
     let whole = MfccExtractor::new(&meta.features).unwrap().compute(&samples);
     let mut streamed = Vec::new();
