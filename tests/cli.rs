@@ -422,3 +422,21 @@ fn a_reader_that_leaves_early_ends_the_cli_quietly() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn compressed_recordings_are_classified_and_opus_is_named_as_unsupported() {
+    let dir = scratch("compressed");
+    for name in ["buzz.mp3", "buzz.m4a", "buzz.ogg", "buzz.opus"] {
+        std::fs::copy(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name), dir.join(name)).unwrap();
+    }
+    let out = cli(&["classify", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "one file could not be decoded");
+    let lines = json_lines(&out);
+    let names: Vec<&str> = lines.iter().map(|l| l["path"].as_str().unwrap().rsplit('/').next().unwrap()).collect();
+    assert_eq!(names, ["buzz.m4a", "buzz.mp3", "buzz.ogg"]);
+    for line in &lines {
+        assert!((line["duration_s"].as_f64().unwrap() - 2.0).abs() < 0.1, "{line}");
+    }
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("buzz.opus") && stderr.contains("Opus audio cannot be decoded here"), "{stderr}");
+}

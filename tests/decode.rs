@@ -236,3 +236,41 @@ fn flac_frames_start(bytes: &[u8]) -> usize {
         }
     }
 }
+
+/// The compressed fixtures: one synthetic 2 s stereo signal (right = 0.8 × left, RMS
+/// −20 dBFS) encoded by `tests/fixtures/make_compressed.py`.
+#[cfg(feature = "compressed")]
+fn fixture(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+}
+
+#[cfg(feature = "compressed")]
+#[test]
+fn mp3_aac_in_m4a_and_ogg_vorbis_decode_to_the_signal_that_was_encoded() {
+    let rms_db = |x: &[f32]| 10.0 * (x.iter().map(|&v| f64::from(v) * f64::from(v)).sum::<f64>() / x.len() as f64).log10();
+    for name in ["buzz.mp3", "buzz.m4a", "buzz.ogg"] {
+        let decoded = decode_file_with_warnings(&fixture(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let audio = decoded.audio;
+        assert_eq!((audio.sample_rate, audio.channels), (44_100, 2), "{name}");
+        // Encoders add a little priming and padding; gapless trimming removes most.
+        assert!((audio.duration_s() - 2.0).abs() < 0.1, "{name}: {} s", audio.duration_s());
+        let left: Vec<f32> = audio.samples.iter().step_by(2).copied().collect();
+        let right: Vec<f32> = audio.samples.iter().skip(1).step_by(2).copied().collect();
+        assert!((rms_db(&left) + 20.0).abs() < 1.0, "{name}: left at {:.2} dBFS", rms_db(&left));
+        let ratio = rms_db(&right) - rms_db(&left);
+        assert!((ratio - 20.0 * 0.8f64.log10()).abs() < 0.5, "{name}: right/left {ratio:.2} dB");
+        assert!(decoded.warnings.is_empty(), "{name}: {:?}", decoded.warnings);
+    }
+}
+
+#[cfg(feature = "compressed")]
+#[test]
+fn a_codec_that_cannot_be_decoded_is_named() {
+    match decode_file(&fixture("buzz.opus")) {
+        Err(Error::Decode(message)) => {
+            assert!(message.contains("Opus audio cannot be decoded here"), "{message}");
+            assert!(message.contains("supported: WAV, FLAC, MP3"), "{message}");
+        }
+        other => panic!("expected a decode error, got {other:?}"),
+    }
+}

@@ -1,5 +1,7 @@
-//! WAV and FLAC decoding with symphonia. Corrupt, truncated or non-audio input is an
-//! `Error::Decode`, never a panic.
+//! Audio file decoding with symphonia: WAV and FLAC, and with the `compressed` feature
+//! (the CLI) MP3, AAC in M4A/MP4, Ogg Vorbis, AIFF and CAF/ALAC. Corrupt, truncated or
+//! non-audio input is an `Error::Decode`, never a panic; a codec that cannot be decoded
+//! (Opus, AC-3, …) is named in the error.
 //!
 //! A file that is only partly usable is decoded as far as it goes and *says so*: the
 //! `…_with_warnings` functions return a [`DecodeWarning`] for a file shorter than its header
@@ -19,6 +21,32 @@ use symphonia::core::meta::MetadataOptions;
 
 use super::{validate_sample_rate, DecodedAudio};
 use crate::{Error, Result};
+
+/// What this build decodes (the `compressed` feature adds the lossy formats).
+#[cfg(feature = "compressed")]
+pub const SUPPORTED: &str = "WAV, FLAC, MP3, AAC in M4A/MP4, Ogg Vorbis, AIFF, CAF/ALAC";
+#[cfg(not(feature = "compressed"))]
+pub const SUPPORTED: &str = "WAV, FLAC";
+
+/// Names a codec for the error that says it is not supported.
+fn codec_name(id: symphonia::core::codecs::audio::AudioCodecId) -> String {
+    use symphonia::core::codecs::audio::well_known::*;
+    let known = [
+        (CODEC_ID_OPUS, "Opus"),
+        (CODEC_ID_VORBIS, "Vorbis"),
+        (CODEC_ID_SPEEX, "Speex"),
+        (CODEC_ID_MP3, "MP3"),
+        (CODEC_ID_AAC, "AAC"),
+        (CODEC_ID_AC3, "AC-3"),
+        (CODEC_ID_EAC3, "E-AC-3"),
+        (CODEC_ID_WMA, "WMA"),
+        (CODEC_ID_ALAC, "ALAC"),
+        (CODEC_ID_WAVPACK, "WavPack"),
+        (CODEC_ID_MUSEPACK, "Musepack"),
+        (CODEC_ID_ATRAC3, "ATRAC3"),
+    ];
+    known.iter().find(|(k, _)| *k == id).map_or_else(|| format!("codec {id}"), |(_, name)| (*name).to_string())
+}
 
 /// More channels than any real recording; guards against absurd headers.
 const MAX_CHANNELS: usize = 64;
@@ -64,24 +92,24 @@ pub struct Decoded {
     pub warnings: Vec<DecodeWarning>,
 }
 
-/// Decodes a WAV or FLAC file (warnings dropped: see [`decode_file_with_warnings`]).
+/// Decodes an audio file (warnings dropped: see [`decode_file_with_warnings`]).
 pub fn decode_file(path: &Path) -> Result<DecodedAudio> {
     decode_file_with_warnings(path).map(|d| d.audio)
 }
 
-/// Decodes WAV or FLAC bytes; the extension hint only speeds up format detection.
+/// Decodes audio file bytes; the extension hint only speeds up format detection.
 pub fn decode_bytes(bytes: Vec<u8>, extension_hint: Option<&str>) -> Result<DecodedAudio> {
     decode_bytes_with_warnings(bytes, extension_hint).map(|d| d.audio)
 }
 
-/// Decodes a WAV or FLAC file and reports truncation and damage.
+/// Decodes an audio file and reports truncation and damage.
 pub fn decode_file_with_warnings(path: &Path) -> Result<Decoded> {
     let file = std::fs::File::open(path).map_err(|source| Error::Io { path: path.display().to_string(), source })?;
     let extension = path.extension().and_then(|e| e.to_str());
     decode_source(file, extension).map_err(|e| name_the_file(e, path))
 }
 
-/// Decodes WAV or FLAC bytes and reports truncation and damage.
+/// Decodes audio file bytes and reports truncation and damage.
 pub fn decode_bytes_with_warnings(bytes: Vec<u8>, extension_hint: Option<&str>) -> Result<Decoded> {
     decode_source(std::io::Cursor::new(bytes), extension_hint)
 }
@@ -195,7 +223,7 @@ pub struct PcmChunk<'a> {
     pub channels: usize,
 }
 
-/// A WAV or FLAC file decoded packet by packet: memory stays at one packet however long
+/// An audio file decoded packet by packet: memory stays at one packet however long
 /// the recording. [`decode_file_with_warnings`] is this, collected.
 pub struct DecodeStream {
     format: Box<dyn symphonia::core::formats::FormatReader>,
@@ -243,7 +271,7 @@ impl DecodeStream {
         let stream = MediaSourceStream::new(source, Default::default());
         let format = symphonia::default::get_probe()
             .probe(&hint, stream, FormatOptions::default(), MetadataOptions::default())
-            .map_err(|e| Error::Decode(format!("not a supported audio file (WAV or FLAC): {e}")))?;
+            .map_err(|e| Error::Decode(format!("not a supported audio file ({SUPPORTED}): {e}")))?;
         let track = format.default_track(TrackType::Audio).ok_or_else(|| Error::Decode("no audio track".into()))?;
         let track_id = track.id;
         let declared_frames = cut.map(|c| c.declared_frames).or(track.num_frames).filter(|&n| n > 0);
@@ -255,7 +283,7 @@ impl DecodeStream {
             .clone();
         let decoder = symphonia::default::get_codecs()
             .make_audio_decoder(&params, &AudioDecoderOptions::default())
-            .map_err(|e| Error::Decode(format!("unsupported codec: {e}")))?;
+            .map_err(|_| Error::Decode(format!("{} audio cannot be decoded here (supported: {SUPPORTED})", codec_name(params.codec))))?;
         Ok(Self {
             format,
             decoder,

@@ -185,7 +185,7 @@ fn classify(
     }
     let files = &found.files;
     if files.is_empty() {
-        bail!("no WAV or FLAC files found in the given paths");
+        bail!("no audio files ({}) found in the given paths", walk::AUDIO_EXTENSIONS.join(", "));
     }
     let labels = pool.labels();
     let stdout = std::io::stdout();
