@@ -11,7 +11,7 @@ import { join, relative } from "node:path";
 import { gzipSync } from "node:zlib";
 import { serve } from "../scripts/serve.mjs";
 import { ROOT, RAVDESS, launchBrowser, tempDir } from "../tests/e2e/helpers.mjs";
-import { transferRows } from "./transfer.mjs";
+import { renderTable } from "./table.mjs";
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -176,6 +176,7 @@ const mem = simd.long_run.memory;
 const first = mem.find((m) => m.minute === 1);
 const last = mem.at(-1);
 const results = {
+  run: { date: new Date().toISOString().slice(0, 10), updates, hours },
   machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memory_gib: Math.round(totalmem() / 2 ** 30), node: process.version, chromium: simd.chromium },
   transfer: sizes,
   simd,
@@ -192,46 +193,7 @@ const previous = existsSync(resultsPath) ? JSON.parse(readFileSync(resultsPath, 
 results.transfer = { ...previous.transfer, ...sizes };
 writeFileSync(resultsPath, JSON.stringify({ ...previous, ...results }, null, 2) + "\n");
 
-const fmt = (x, digits = 2) => (x === null || x === undefined ? "–" : Number(x).toFixed(digits));
-const mb = (bytes) => `${(bytes / 1e6).toFixed(2)} MB`;
-const ms = (s) => `${fmt(s.p50)} / ${fmt(s.p95)} ms`;
-const ort = simd.onnxruntime_web;
-// The table goes to stdout and to benches/results.md, which the README's Performance
-// section quotes verbatim.
-const table = [];
-const row = (...cells) => table.push(`| ${cells.join(" | ")} |`);
-
-table.push(`Machine: ${results.machine.cpus} × ${results.machine.cpu}, ${results.machine.memory_gib} GiB; Chromium ${simd.chromium} headless; Node ${process.version}; ${new Date().toISOString().slice(0, 10)}`, "");
-row("measure (p50 / p95 over " + updates + " updates where timed)", "value", "target");
-row("---", "---", "---");
-row("per update, SIMD build: 250 ms of 48 kHz audio → resample + MFCC + model (3 s window)", ms(simd.update_ms), "≤ 5 ms p50");
-row("… MFCC alone (one hop of 16 kHz audio) / model alone (one window), SIMD", `${ms(simd.stages.mfcc_ms)}; ${ms(simd.stages.model_ms)}`, "");
-row("per update, scalar build", ms(scalar.update_ms), "");
-row("… MFCC alone / model alone, scalar", `${ms(scalar.stages.mfcc_ms)}; ${ms(scalar.stages.model_ms)}`, "");
-if (ort) {
-  row(`onnxruntime-web ${ort.version ?? ""} (wasm, 1 thread), same ONNX, model alone`, ms(ort.model_ms), "");
-  row("our model time / onnxruntime-web model time (p50, same run)", fmt(simd.model_time_ratio), "≤ 0.8");
-  row("onnxruntime-web transfer for the model (runtime + model, raw / gzip)", `${mb(ortTransfer.raw)} / ${mb(ortTransfer.gzip)}`, "");
-}
-for (const m of simd.mfcc_vs_meyda ?? []) {
-  row(`MFCC of ${m.clip}: ms per 3 s, ours vs Meyda ${"5.6.3"}`, `${fmt(m.ours.ms_per_3s)} vs ${fmt(m.meyda.ms_per_3s)} ms`, "");
-  row("… relative RMS distance to librosa, ours vs Meyda", `${m.ours.rel_rms_distance.toExponential(1)} vs ${fmt(m.meyda.rel_rms_distance)}`, "");
-}
-row("start-up (bench page): wasm instantiated / model ready / first prediction", `${fmt(simd.startup_ms.wasm_instantiated, 0)} / ${fmt(simd.startup_ms.model_ready, 0)} / ${fmt(simd.startup_ms.first_prediction, 0)} ms`, "");
-row("page, cold: load → model ready; click Start → first bars", `${start.cold.page_load_to_model_ready_ms} ms; ${start.cold.click_to_first_bars_ms} ms`, "≤ 700 ms to first bars");
-row("page, warm (cached): load → model ready; click Start → first bars", `${start.warm.page_load_to_model_ready_ms} ms; ${start.warm.click_to_first_bars_ms} ms`, "≤ 700 ms");
-// On the wire as Chromium sees it (benches/transfer.mjs, run first by scripts/bench.sh).
-const wire = results.transfer.wire;
-if (wire) for (const r of transferRows(wire)) row(...r);
-const wasm = wire?.wasm_files?.["pkg/speech_emotion_bg.wasm"];
-if (wasm) row("… pkg/speech_emotion_bg.wasm (raw / gzip / brotli 11)", `${mb(wasm.raw)} / ${mb(wasm.gzip)} / ${mb(wasm.br)}`, "");
-row(`${hours} h stream: wall time, × real time`, `${fmt(simd.long_run.seconds, 0)} s, ${fmt(simd.long_run.realtime_factor, 0)}×`, "");
-if (results.memory_growth_bytes) row(`memory growth minute 1 → ${last.minute}: wasm / JS heap`, `${results.memory_growth_bytes.wasm} / ${results.memory_growth_bytes.js_heap} bytes`, "≤ 1 MB");
-for (const run of cliLong ?? []) {
-  row(`native CLI, one ${fmt(run.audio_s / 60, 0)} min 48 kHz stereo WAV (${mb(run.file_bytes)}): peak memory, wall time`,
-    `${mb(run.peak_rss_bytes)}, ${fmt(run.wall_s, 1)} s`, run.audio_s >= 7200 ? "< 150 MB per worker" : "");
-}
-if (cli) row(`native CLI over ${cli.clips} RAVDESS clips (${fmt(cli.audio_s / 60, 0)} min of audio), 2 cores`, `${fmt(cli.wall_s, 1)} s, ${fmt(cli.realtime_factor, 0)}× real time`, "≥ 1000×");
-writeFileSync(join(ROOT, "benches/results.md"), table.join("\n") + "\n");
-console.log("\n" + table.join("\n"));
+const table = renderTable(results);
+writeFileSync(join(ROOT, "benches/results.md"), table);
+console.log("\n" + table);
 console.log(`\nwritten to benches/results.json and benches/results.md`);

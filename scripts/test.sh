@@ -21,6 +21,7 @@ CHROMEDRIVER="$(command -v chromedriver)" wasm-pack test --headless --chrome . -
 section "Python: training feature tests (pytest)"
 .venv-test/bin/python -m pytest training/tests -q
 python3 training/model_card.py --check   # the model card's tables equal the metrics file
+node scripts/bench-table.mjs --check      # the README's benchmark table equals benches/results.json
 
 section "Browser: wasm package + end-to-end tests in Chromium (node --test)"
 bash scripts/build-wasm.sh
