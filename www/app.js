@@ -270,7 +270,6 @@ async function handleFile(file) {
   try {
     const result = await classifyFile(file);
     if (run !== fileRun) return;
-    window.speechEmotionLastResult = result; // read-only view for tests and embedding pages
     const verdict = result.state === "no_speech" ? "no speech" : result.state === "uncertain" ? `uncertain (maybe ${result.label})` : result.label;
     $("result-label").textContent = verdict;
     $("result-label").dataset.label = result.label ?? "";
