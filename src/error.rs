@@ -33,6 +33,10 @@ pub enum Error {
     /// The ONNX model cannot be loaded or run.
     #[error("model error: {0}")]
     Model(String),
+    /// The resampler (rubato) refused its own configuration or buffers: a bug here, not a
+    /// caller's mistake, so it is not reported as one.
+    #[error("internal resampler error: {0}")]
+    Resampler(String),
     /// Any other argument a caller got wrong.
     #[error("invalid input: {0}")]
     InvalidInput(String),

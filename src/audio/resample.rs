@@ -57,7 +57,7 @@ impl std::fmt::Debug for StreamResampler {
 }
 
 fn internal(e: impl std::fmt::Display) -> Error {
-    Error::InvalidInput(format!("resampler: {e}"))
+    Error::Resampler(e.to_string())
 }
 
 impl StreamResampler {
