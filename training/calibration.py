@@ -49,17 +49,3 @@ def uncertain_threshold(probs: np.ndarray, labels: np.ndarray, target: float) ->
     return {"threshold": round(float(t), 2), "target_accuracy": target, "target_met": bool(met),
             "coverage": float(above.mean()), "accuracy_above": float(correct[above].mean()),
             "accuracy_below": float(correct[~above].mean()) if (~above).any() else None}
-
-
-def scores(confusion: np.ndarray) -> dict:
-    support = confusion.sum(axis=1)
-    recall = np.diag(confusion) / np.maximum(support, 1)
-    return {
-        "unweighted_accuracy": float(recall[support > 0].mean()),
-        "weighted_accuracy": float(np.trace(confusion) / confusion.sum()),
-        "recall": [float(r) for r in recall],
-        "support": [int(s) for s in support],
-        "confusion": confusion.astype(int).tolist(),
-    }
-
-

@@ -28,6 +28,8 @@ import numpy as np
 import soundfile as sf
 from scipy.signal import fftconvolve, resample_poly
 
+from scoring import scores
+
 REPO = Path(__file__).resolve().parent.parent
 CACHE = REPO / "training" / "cache"
 
@@ -151,23 +153,6 @@ def cli_confusion(cli: Path, model: Path, csv_path: Path, calibration: list[str]
     assert not report["failed"], report["failed"]
     cm = report["confusion_matrix"]
     return np.column_stack([np.array(cm["counts"]), np.array(cm["no_speech"])])
-
-
-def scores(confusion: np.ndarray, labels: list[str]) -> dict:
-    """UA (mean recall over classes present), WA, recall per class, from a pooled
-    [n, n + 1] confusion matrix whose last column counts clips without speech."""
-    support = confusion.sum(axis=1)
-    recall = np.diag(confusion[:, : len(labels)]) / np.maximum(support, 1)
-    present = support > 0
-    return {
-        "unweighted_accuracy": float(recall[present].mean()) if present.any() else None,
-        "weighted_accuracy": float(np.trace(confusion[:, : len(labels)]) / max(confusion.sum(), 1)),
-        "recall": {l: (float(r) if s else None) for l, r, s in zip(labels, recall, support)},
-        "support": dict(zip(labels, map(int, support))),
-        "no_speech": int(confusion[:, -1].sum()),
-        "clips": int(confusion.sum()),
-        "confusion": confusion.astype(int).tolist(),
-    }
 
 
 CALIBRATION_CLIPS = 4

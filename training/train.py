@@ -29,11 +29,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from calibration import expected_calibration_error, fit_temperature, scores, softmax, uncertain_threshold
+from calibration import expected_calibration_error, fit_temperature, softmax, uncertain_threshold
 from data import CACHE, DATA, attach_features, dct_matrix, load_clips, nonspeech_clips
 from features import REPO, load_metadata, window_starts
 from networks import EmotionTdnn, count_mflops, receptive_field
 from normalize import active_frames, frame_levels, normalize, prior_frames
+from scoring import confusion_of, ua
 
 MODELS = REPO / "models"
 FOLDS = CACHE / "folds"
@@ -225,20 +226,6 @@ def clip_decision(logits: np.ndarray, meta: dict, temperature: float, speech_thr
         return None, softmax(logits[:, :n], temperature).mean(axis=0)
     p = softmax(logits[speech, :n], temperature).mean(axis=0)
     return int(np.argmax(p)), p
-
-
-def confusion_of(results, n) -> np.ndarray:
-    """[n, n + 1]: the last column counts clips with no speech found."""
-    c = np.zeros((n, n + 1), dtype=int)
-    for label, pred in results:
-        c[label, n if pred is None else pred] += 1
-    return c
-
-
-def ua(confusion: np.ndarray) -> float:
-    support = confusion.sum(axis=1)
-    recall = np.diag(confusion[:, : confusion.shape[0]]) / np.maximum(support, 1)
-    return float(recall[support > 0].mean())
 
 
 def export(model, meta, path: Path) -> None:
