@@ -8,9 +8,9 @@ export PATH="$HOME/.cargo/bin:$PATH"
 # 17.3 MB (4.1 MB gzip) to 9.6 MB (2.5 MB gzip) at about the same per-update time
 # (benches/run.mjs). The native CLI keeps the O3 release profile.
 export CARGO_PROFILE_RELEASE_OPT_LEVEL=s CARGO_PROFILE_RELEASE_STRIP=true
-build() { # OUT_DIR TARGET_DIR RUSTFLAGS
-  CARGO_TARGET_DIR="$2" RUSTFLAGS="$3" \
-    wasm-pack build --target web --release --out-dir "$1" --out-name speech_emotion --no-pack . --no-default-features
+build() { # OUT_DIR TARGET_DIR RUSTFLAGS   (wasm-pack resolves --out-dir against the crate)
+  CARGO_TARGET_DIR="$PWD/$2" RUSTFLAGS="$3" \
+    wasm-pack build --target web --release --out-dir "$PWD/$1" --out-name speech_emotion --no-pack wasm
 }
 # Two builds: SIMD for browsers with wasm SIMD (all current ones), scalar for the rest;
 # www/wasm-build.js picks one at run time. Separate target dirs keep both cached.

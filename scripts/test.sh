@@ -11,12 +11,11 @@ bash scripts/setup.sh --browser --python
 section "Supply chain: cargo deny check licenses bans sources (advisories need GitHub: not reachable here)"
 cargo deny check licenses bans sources
 
-section "Rust: native tests (cargo test)"
+section "Rust: native tests of the engine and the CLI (cargo test)"
 cargo test
 
-section "Rust: wasm tests in headless Chromium (wasm-pack test)"
-# The test crate decodes the golden FLAC clips, so it keeps the decoder but not the CLI.
-CHROMEDRIVER="$(command -v chromedriver)" wasm-pack test --headless --chrome . --no-default-features --features decode
+section "Rust: the wasm shell's tests in headless Chromium (wasm-pack test)"
+CHROMEDRIVER="$(command -v chromedriver)" wasm-pack test --headless --chrome wasm
 
 section "Python: training feature tests (pytest)"
 .venv-test/bin/python -m pytest training/tests -q

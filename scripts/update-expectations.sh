@@ -13,5 +13,5 @@ clips=(
   "$R/Actor_17/03-01-02-01-02-01-17.flac"   # calm
   "$R/Actor_22/03-01-05-01-01-01-22.flac"   # angry
 )
-cargo run --quiet -- classify "${clips[@]}" --format jsonl > tests/golden/model_expectations.jsonl
+cargo run --quiet -p speech-emotion-cli -- classify "${clips[@]}" --format jsonl > tests/golden/model_expectations.jsonl
 cat tests/golden/model_expectations.jsonl

@@ -1,4 +1,4 @@
-//! The TypeScript declarations in `src/wasm.rs` (shipped in `pkg/speech_emotion.d.ts`) are
+//! The TypeScript declarations in `wasm/src/lib.rs` (shipped in `pkg/speech_emotion.d.ts`) are
 //! written by hand; this checks them against what the Rust types really serialise to, so a
 //! field added, renamed or removed on one side fails here instead of in a user's editor.
 #![cfg(not(target_arch = "wasm32"))]
@@ -13,7 +13,7 @@ use speech_emotion::decision::State;
 use speech_emotion::model::EmotionModel;
 use speech_emotion::stream::{EmotionStream, StreamConfig};
 
-const WASM_RS: &str = include_str!("../src/wasm.rs");
+const WASM_RS: &str = include_str!("../wasm/src/lib.rs");
 
 /// `export interface X { a: T; b: U; }` → {X: {a, b}}, from the custom TS section.
 fn ts_interfaces() -> BTreeMap<String, BTreeSet<String>> {
@@ -39,7 +39,7 @@ fn keys(value: serde_json::Value) -> BTreeSet<String> {
     value.as_object().expect("an object").keys().cloned().collect()
 }
 
-/// Field names of a Rust struct in `src/wasm.rs`, as serde's camelCase renders them.
+/// Field names of a Rust struct in `wasm/src/lib.rs`, as serde's camelCase renders them.
 fn wasm_struct_fields_camel(name: &str) -> BTreeSet<String> {
     let body = WASM_RS.split(&format!("struct {name}")).nth(1).unwrap().split('{').nth(1).unwrap().split('}').next().unwrap();
     body.lines()

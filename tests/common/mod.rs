@@ -3,9 +3,17 @@
 
 use std::path::PathBuf;
 
+/// The repository root: these helpers serve the engine's tests and the CLI crate's.
+pub fn repo_root() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    if manifest.join("Cargo.lock").exists() { manifest } else { manifest.parent().unwrap().to_path_buf() }
+}
+
 /// A path under the shared RAVDESS folder beside the repository.
 pub fn ravdess(relative: &str) -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/ravdess")).join(relative)
+    let folder = repo_root().join("../shared/data/ravdess");
+    assert!(folder.is_dir(), "{}: these tests need the shared data beside the repository", folder.display());
+    folder.join(relative)
 }
 
 /// Mono samples and rate of a shared clip.

@@ -1,7 +1,7 @@
-//! The JavaScript-facing API, run in headless Chrome by `wasm-pack test --headless --chrome`.
+//! The JavaScript-facing API, run in headless Chrome by `wasm-pack test --headless --chrome wasm`.
 #![cfg(target_arch = "wasm32")]
 
-use speech_emotion::wasm::Classifier;
+use speech_emotion_wasm::Classifier;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
 
@@ -153,11 +153,11 @@ fn a_clip_in_pieces_equals_the_whole_clip() {
 
 #[wasm_bindgen_test]
 fn stages_run_on_their_own_and_agree_with_the_classifier() {
-    let mut mfcc = ok(speech_emotion::wasm::Mfcc::new());
+    let mut mfcc = ok(speech_emotion_wasm::Mfcc::new());
     let n = mfcc.n_mfcc();
     let frames = ok(mfcc.push(&tone(16_000.0, 3.5)));
     assert_eq!(frames.len() % n, 0);
-    let mut model = ok(speech_emotion::wasm::Model::new());
+    let mut model = ok(speech_emotion_wasm::Model::new());
     let window = &frames[..model.input_length()];
     let p = ok(model.predict(window));
     assert_eq!(p.len(), 4);

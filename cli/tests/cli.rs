@@ -1,6 +1,7 @@
 //! The `speech-emotion` command line: classify files and folders, evaluate a labelled CSV.
 #![cfg(not(target_arch = "wasm32"))]
 
+#[path = "../../tests/common/mod.rs"]
 mod common;
 
 use std::process::Command;
@@ -324,7 +325,7 @@ fn every_result_names_the_model_and_its_fingerprint() {
 
     // Another model: the same weights with other metadata (a new name) is another fingerprint.
     let dir = scratch("model-id");
-    let models = concat!(env!("CARGO_MANIFEST_DIR"), "/models");
+    let models = concat!(env!("CARGO_MANIFEST_DIR"), "/../models");
     let onnx = format!("{models}/emotion4.onnx");
     let meta_json = std::fs::read_to_string(format!("{models}/emotion4.json")).unwrap();
     let mut meta_value: serde_json::Value = serde_json::from_str(&meta_json).unwrap();
@@ -427,7 +428,7 @@ fn a_reader_that_leaves_early_ends_the_cli_quietly() {
 fn compressed_recordings_are_classified_and_opus_is_named_as_unsupported() {
     let dir = scratch("compressed");
     for name in ["buzz.mp3", "buzz.m4a", "buzz.ogg", "buzz.opus"] {
-        std::fs::copy(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name), dir.join(name)).unwrap();
+        std::fs::copy(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures").join(name), dir.join(name)).unwrap();
     }
     let out = cli(&["classify", dir.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1), "one file could not be decoded");

@@ -1,6 +1,7 @@
 //! MFCC parity with librosa, computed inside headless Chrome.
 #![cfg(target_arch = "wasm32")]
 
+#[path = "../../tests/parity/mod.rs"]
 mod parity;
 
 use wasm_bindgen_test::*;

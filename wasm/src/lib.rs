@@ -4,11 +4,11 @@
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-use crate::classify::{classify_clip, ClipClassifier, ClipOptions};
-use crate::fingerprint::model_fingerprint;
-use crate::features::StreamingMfcc;
-use crate::model::EmotionModel;
-use crate::stream::{EmotionStream, StreamConfig};
+use speech_emotion::classify::{classify_clip, ClipClassifier, ClipOptions};
+use speech_emotion::fingerprint::model_fingerprint;
+use speech_emotion::features::StreamingMfcc;
+use speech_emotion::model::EmotionModel;
+use speech_emotion::stream::{EmotionStream, StreamConfig};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
@@ -43,7 +43,7 @@ fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
     value.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| JsError::new(&e.to_string()))
 }
 
-fn js_err(e: crate::Error) -> JsError {
+fn js_err(e: speech_emotion::Error) -> JsError {
     JsError::new(&e.to_string())
 }
 
@@ -76,7 +76,7 @@ impl Classifier {
     #[wasm_bindgen(constructor)]
     pub fn new(input_sample_rate: f64) -> Result<Classifier, JsError> {
         let model = EmotionModel::embedded().map_err(js_err)?;
-        let fingerprint = model_fingerprint(crate::model::EMBEDDED_ONNX, crate::model::EMBEDDED_METADATA);
+        let fingerprint = model_fingerprint(speech_emotion::model::EMBEDDED_ONNX, speech_emotion::model::EMBEDDED_METADATA);
         Self::from_model(model, fingerprint, input_sample_rate)
     }
 
@@ -200,7 +200,7 @@ pub struct Mfcc {
 impl Mfcc {
     #[wasm_bindgen(constructor)]
     pub fn new() -> Result<Mfcc, JsError> {
-        let meta = crate::model::ModelMetadata::from_json(crate::model::EMBEDDED_METADATA).map_err(js_err)?;
+        let meta = speech_emotion::model::ModelMetadata::from_json(speech_emotion::model::EMBEDDED_METADATA).map_err(js_err)?;
         Ok(Mfcc { inner: StreamingMfcc::new(&meta.features).map_err(js_err)? })
     }
 
@@ -210,7 +210,7 @@ impl Mfcc {
     }
 
     pub fn push(&mut self, samples: &[f32]) -> Result<Vec<f32>, JsError> {
-        crate::audio::check_samples(samples).map_err(js_err)?;
+        speech_emotion::audio::check_samples(samples).map_err(js_err)?;
         let mut frames = Vec::new();
         self.inner.push(samples, |frame| frames.extend_from_slice(frame));
         Ok(frames)
