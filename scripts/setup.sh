@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs whatever this project needs and is missing. Safe to run again: each step checks
 # first and does nothing when it is already satisfied. Sourced by demo.sh and test.sh.
-#   bash scripts/setup.sh [--browser] [--python]
+#   bash scripts/setup.sh [--browser] [--python] [--checks]
+# Without options: what the demo needs (Rust's wasm target, wasm-pack, wasm-bindgen).
+# --checks adds the test command's tools (cargo-deny).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -9,11 +11,12 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 have() { command -v "$1" >/dev/null 2>&1; }
 export PATH="$HOME/.cargo/bin:$PATH"
 
-want_browser=0 want_python=0
+want_browser=0 want_python=0 want_checks=0
 for arg in "$@"; do
   case "$arg" in
     --browser) want_browser=1 ;;
     --python) want_python=1 ;;
+    --checks) want_checks=1 ;;
     *) echo "unknown option $arg" >&2; exit 2 ;;
   esac
 done
@@ -48,11 +51,13 @@ else
   cargo install wasm-bindgen-cli --version "$bindgen_version" --force
 fi
 
-step "cargo-deny (licence, ban and source checks of the dependency tree)"
-if have cargo-deny && [ "$(cargo deny --version | awk '{print $2}')" = "0.20.2" ]; then
-  echo "cargo-deny 0.20.2 present"
-else
-  cargo install --locked cargo-deny --version 0.20.2
+if [ "$want_checks" = 1 ]; then
+  step "cargo-deny (licence, ban and source checks of the dependency tree)"
+  if have cargo-deny && [ "$(cargo deny --version | awk '{print $2}')" = "0.20.2" ]; then
+    echo "cargo-deny 0.20.2 present"
+  else
+    cargo install --locked cargo-deny --version 0.20.2
+  fi
 fi
 
 if [ "$want_browser" = 1 ]; then

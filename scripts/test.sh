@@ -3,10 +3,16 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
-section() { printf '\n\033[1m==== %s\033[0m\n' "$*"; }
-t0=$(date +%s)
+# Each section's time is printed at the end, so a slow suite shows before CI's limit does.
+t0=$(date +%s) last=$t0 current="set-up (installs)" times=()
+section() {
+  local now; now=$(date +%s)
+  times+=("$(printf '%5d s  %s' $((now - last)) "$current")")
+  last=$now current="$*"
+  printf '\n\033[1m==== %s\033[0m\n' "$*"
+}
 
-bash scripts/setup.sh --browser --python
+bash scripts/setup.sh --browser --python --checks
 
 section "Supply chain: cargo deny check licenses bans sources (advisories need GitHub: not reachable here)"
 cargo deny check licenses bans sources
@@ -31,4 +37,6 @@ bash scripts/build-wasm.sh
 cargo build --quiet  # the e2e tests compare the page with the native CLI
 node --test tests/e2e/
 
-echo; echo "all test suites passed in $(( $(date +%s) - t0 )) s"
+section "done"
+echo; printf '%s\n' "${times[@]}"
+echo "all test suites passed in $(( $(date +%s) - t0 )) s"
