@@ -110,7 +110,7 @@ function startup() {
         const tClick = Date.now();
         await page.click("#start");
         // The first prediction is drawn in the same task that adds it to the timeline.
-        await page.waitForFunction(() => (window.speechEmotionTimeline?.entries.length ?? 0) >= 1, null, { timeout: 60_000, polling: 5 });
+        await page.waitForFunction(() => Number(document.getElementById("session-summary").dataset.updates ?? 0) >= 1, null, { timeout: 60_000, polling: 5 });
         const firstBars = Date.now() - tClick;
         await page.click("#stop");
         return { page_load_to_model_ready_ms: ready, click_to_first_bars_ms: firstBars };

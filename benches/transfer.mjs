@@ -103,7 +103,7 @@ export async function waitReady(page) {
 /** Start listening until the first prediction, then stop: loads the AudioWorklet. */
 export async function listenBriefly(page) {
   await page.click("#start");
-  await page.waitForFunction(() => (window.speechEmotionTimeline?.entries.length ?? 0) >= 1, null, { timeout: 60_000 });
+  await page.waitForFunction(() => Number(document.getElementById("session-summary").dataset.updates ?? 0) >= 1, null, { timeout: 60_000 });
   await page.click("#stop");
 }
 

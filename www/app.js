@@ -13,7 +13,6 @@ let live = null;
 let nextId = 1;
 const pending = new Map();
 const timeline = new Timeline($("timeline"), $("legend"));
-window.speechEmotionTimeline = timeline; // read-only view for tests and embedding pages
 
 function showError(message) {
   $("error").textContent = message;
@@ -195,6 +194,7 @@ function renderSummary() {
     ? `Session so far: ${s.label} (${percent(Math.max(...s.probabilities))} on average over ${s.predictions} of ${s.total} updates with speech).`
     : timeline.entries.length ? "No speech yet." : "";
   $("session-summary").dataset.label = s?.label ?? "";
+  $("session-summary").dataset.updates = String(timeline.entries.length);
 }
 
 function updateHistoryButtons() {

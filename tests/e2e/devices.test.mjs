@@ -4,6 +4,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { RAVDESS, cliResults, launchBrowser, startServer, tempDir } from "./helpers.mjs";
 
@@ -43,9 +44,9 @@ async function openPage(browser, rate = null) {
   return page;
 }
 
-const entryCount = (page) => page.evaluate(() => window.speechEmotionTimeline?.entries.length ?? 0);
+const entryCount = (page) => page.evaluate(() => Number(document.getElementById("session-summary").dataset.updates ?? 0));
 const waitForEntries = (page, n) =>
-  page.waitForFunction((n) => (window.speechEmotionTimeline?.entries.length ?? 0) >= n, n, { timeout: 60_000 });
+  page.waitForFunction((n) => Number(document.getElementById("session-summary").dataset.updates ?? 0) >= n, n, { timeout: 60_000 });
 
 for (const rate of [44_100, 48_000, 96_000]) {
   test(`an audio context at ${rate / 1000} kHz gives the CLI's label`, async () => {
@@ -87,7 +88,8 @@ test("a tab that is hidden and frozen keeps working when it comes back", async (
     await waitForEntries(page, before + 8); // two more seconds of updates
     assert.equal(await page.locator("#error").isVisible(), false);
     assert.equal(await page.locator("#stop").isVisible(), true);
-    const times = await page.evaluate(() => window.speechEmotionTimeline.entries.map((e) => e.time_s));
+    const [download] = await Promise.all([page.waitForEvent("download"), page.click("#export-json")]);
+    const times = JSON.parse(readFileSync(await download.path(), "utf8")).predictions.map((e) => e.time_s);
     assert.ok(times.every((t, i) => i === 0 || t > times[i - 1]), "the timeline stays in order");
   } finally {
     await browser.close();

@@ -46,15 +46,15 @@ describe("live listening with a fake microphone", () => {
     await page.click("#start");
     await page.locator("#stop").waitFor({ state: "visible" });
     assert.equal(await page.locator("#live-bars [data-label]").count(), Object.keys(expected.probabilities).length);
-    const count = () => page.evaluate(() => window.speechEmotionTimeline?.entries.length ?? 0);
-    await page.waitForFunction(() => (window.speechEmotionTimeline?.entries.length ?? 0) >= 2, null, { timeout: 30_000 });
+    const count = () => page.evaluate(() => Number(document.getElementById("session-summary").dataset.updates ?? 0));
+    await page.waitForFunction(() => Number(document.getElementById("session-summary").dataset.updates ?? 0) >= 2, null, { timeout: 30_000 });
     const first = await count();
     const t0 = Date.now();
     await page.waitForTimeout(3000);
     const rate = (await count() - first) / ((Date.now() - t0) / 1000);
     assert.ok(rate >= 3.5, `updates per second: ${rate.toFixed(2)}`);
     // Let the looped clip play at least twice so the session average is over real speech.
-    await page.waitForFunction(() => (window.speechEmotionTimeline?.entries.length ?? 0) >= 40, null, { timeout: 30_000 });
+    await page.waitForFunction(() => Number(document.getElementById("session-summary").dataset.updates ?? 0) >= 40, null, { timeout: 30_000 });
     const label = await page.locator("#session-summary").getAttribute("data-label");
     assert.equal(label, expected.label, `page session says ${label} (${await entries(page)}), CLI says ${expected.label}`);
     const state = await page.locator("#live-state").getAttribute("data-state");
@@ -91,7 +91,7 @@ describe("live listening with a fake microphone", () => {
     await page.click("#stop");
     assert.match(await page.locator("#status").textContent(), /microphone is released/);
     await page.click("#clear");
-    assert.equal(await page.evaluate(() => window.speechEmotionTimeline.entries.length), 0);
+    assert.equal(await page.evaluate(() => Number(document.getElementById("session-summary").dataset.updates ?? 0)), 0);
   });
 
   test("every request of the session stayed on the page's origin", () => {
@@ -105,7 +105,7 @@ test("a silent microphone shows no speech", async () => {
   try {
     const page = await openPage(browser);
     await page.click("#start");
-    await page.waitForFunction(() => (window.speechEmotionTimeline?.entries.length ?? 0) >= 6, null, { timeout: 30_000 });
+    await page.waitForFunction(() => Number(document.getElementById("session-summary").dataset.updates ?? 0) >= 6, null, { timeout: 30_000 });
     assert.equal(await page.locator("#live-state").getAttribute("data-state"), "no_speech");
     assert.equal(await page.locator("#live-state").textContent(), "No speech");
     assert.equal(await page.locator("#session-summary").textContent(), "No speech yet.");
