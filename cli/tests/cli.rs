@@ -110,8 +110,20 @@ fn evaluate_reports_ua_wa_and_skips_unknown_labels() {
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["evaluated"], 5);
     assert_eq!(report["skipped_unknown_label"]["fearful"], 1);
-    let ua = report["unweighted_accuracy"].as_f64().unwrap();
-    assert!((0.0..=1.0).contains(&ua));
+    // The same numbers by hand, from `classify` on the same files (calm counts as neutral).
+    let files: Vec<String> = rows[..5].iter().map(|(p, _)| root.join(p).display().to_string()).collect();
+    let args: Vec<&str> = ["classify"].into_iter().chain(files.iter().map(String::as_str)).collect();
+    let predicted: Vec<Option<String>> = json_lines(&cli(&args)).iter().map(|l| l["label"].as_str().map(String::from)).collect();
+    let truth = ["neutral", "neutral", "happy", "sad", "angry"];
+    let hit = |i: usize| predicted[i].as_deref() == Some(truth[i]);
+    let recall = |class: &str| {
+        let of: Vec<usize> = (0..5).filter(|&i| truth[i] == class).collect();
+        of.iter().filter(|&&i| hit(i)).count() as f64 / of.len() as f64
+    };
+    let expected_ua = ["neutral", "happy", "sad", "angry"].iter().map(|c| recall(c)).sum::<f64>() / 4.0;
+    let expected_wa = (0..5).filter(|&i| hit(i)).count() as f64 / 5.0;
+    assert!((report["unweighted_accuracy"].as_f64().unwrap() - expected_ua).abs() < 1e-9, "{report} vs {predicted:?}");
+    assert!((report["weighted_accuracy"].as_f64().unwrap() - expected_wa).abs() < 1e-9, "{report}");
     let matrix = report["confusion_matrix"]["counts"].as_array().unwrap();
     let total: u64 = matrix.iter().flat_map(|r| r.as_array().unwrap()).map(|v| v.as_u64().unwrap()).sum();
     assert_eq!(total, 5);
