@@ -213,26 +213,21 @@ impl EmotionModel {
         if onnx.is_empty() {
             return Err(Error::Model("the model file is empty".into()));
         }
-        let model_err = |stage: &str, e: TractError| Error::Model(format!("{stage}: {e:#}"));
         let shape = meta.input.shape.clone();
-        let graph = tract_onnx::onnx()
-            .model_for_read(&mut std::io::Cursor::new(onnx))
-            .map_err(|e| model_err("not a readable ONNX model", e))?;
-        // tract indexes input 0 without checking (found by fuzz/fuzz_targets/model_load.rs).
-        let (n_inputs, n_outputs) = (graph.inputs.len(), graph.outputs.len());
-        if n_inputs != 1 || n_outputs != 1 {
-            return Err(Error::Model(format!(
-                "expected a graph with one input and one output, found {n_inputs} inputs and {n_outputs} outputs"
-            )));
-        }
-        let plan = graph
-            .with_input_fact(0, f32::fact(&shape).into())
-            .map_err(|e| model_err("input shape", e))?
-            .into_optimized()
-            .map_err(|e| model_err("cannot optimise the graph for the metadata's input shape", e))?
-            .into_runnable()
-            .map_err(|e| model_err("cannot build an execution plan", e))?;
-        let state = plan.spawn().map_err(|e| model_err("cannot start the model", e))?;
+        // tract's graph analysis still panics on some malformed graphs (an `unwrap` on a
+        // reduction axis out of range was found by fuzz/fuzz_targets/model_load.rs). A model
+        // from bytes is untrusted input: such a panic is turned into an error here. (In
+        // the browser a panic aborts the wasm instance instead; the page then restarts its
+        // worker with a message.)
+        let plan = std::panic::catch_unwind(|| Self::plan(onnx, &shape)).unwrap_or_else(|panic| {
+            let why = panic
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| panic.downcast_ref::<&str>().copied())
+                .unwrap_or("unknown reason");
+            Err(Error::Model(format!("the graph could not be analysed: {why}")))
+        })?;
+        let state = plan.spawn().map_err(|e| Error::Model(format!("cannot start the model: {e:#}")))?;
         let input = vec![0.0; meta.window_frames * meta.features.n_mfcc];
         let mut model = Self { meta, state, input };
         let n_outputs = model.meta.labels.len() + 1;
@@ -245,6 +240,28 @@ impl EmotionModel {
             )));
         }
         Ok(model)
+    }
+
+    /// Reads, checks and optimises the graph for the input shape.
+    fn plan(onnx: &[u8], shape: &[usize]) -> Result<Arc<TypedRunnableModel>> {
+        let model_err = |stage: &str, e: TractError| Error::Model(format!("{stage}: {e:#}"));
+        let graph = tract_onnx::onnx()
+            .model_for_read(&mut std::io::Cursor::new(onnx))
+            .map_err(|e| model_err("not a readable ONNX model", e))?;
+        // tract indexes input 0 without checking (found by fuzz/fuzz_targets/model_load.rs).
+        let (n_inputs, n_outputs) = (graph.inputs.len(), graph.outputs.len());
+        if n_inputs != 1 || n_outputs != 1 {
+            return Err(Error::Model(format!(
+                "expected a graph with one input and one output, found {n_inputs} inputs and {n_outputs} outputs"
+            )));
+        }
+        graph
+            .with_input_fact(0, f32::fact(shape).into())
+            .map_err(|e| model_err("input shape", e))?
+            .into_optimized()
+            .map_err(|e| model_err("cannot optimise the graph for the metadata's input shape", e))?
+            .into_runnable()
+            .map_err(|e| model_err("cannot build an execution plan", e))
     }
 
     pub fn metadata(&self) -> &ModelMetadata {

@@ -122,3 +122,16 @@ fn the_fuzzing_fixture_still_fits_the_shipped_metadata() {
     let out = tiny.predict(&vec![0.1; meta.window_frames * meta.features.n_mfcc]).unwrap();
     assert_eq!(out.probabilities.len(), meta.labels.len());
 }
+
+#[test]
+fn a_graph_that_makes_tract_panic_is_an_error_not_a_crash() {
+    // fuzz/artifacts/model_load/crash-b7e2d650…: one byte of the fuzzing fixture changed
+    // puts a reduction axis out of range, and tract's shape analysis unwraps it.
+    let mut onnx = include_bytes!("../fuzz/tiny/tiny.onnx").to_vec();
+    let at = 1_462_334_316 % onnx.len();
+    onnx[at] = 92;
+    match EmotionModel::from_bytes(&onnx, EMBEDDED_METADATA) {
+        Err(Error::Model(message)) => assert!(message.contains("the graph could not be analysed"), "{message}"),
+        other => panic!("expected a model error, got {other:?}"),
+    }
+}

@@ -81,6 +81,7 @@ function onModelReady(modelInfo, custom) {
   $("model-name").textContent = `${info.name}${custom ? " (your own)" : ""}: ${info.labels.join(", ")} · `
     + (info.build === "pkg" ? "wasm SIMD" : "wasm without SIMD");
   $("model-name").dataset.build = info.build;
+  if (!custom) $("model-select").value = "builtin"; // also after a restarted worker
   timeline.setLabels(info.labels);
   renderBars($("live-bars"), info.labels, null, null);
   $("start").disabled = false;

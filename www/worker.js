@@ -119,7 +119,10 @@ function useModel(data) {
   } catch (e) {
     model = previous; // keep the model that worked, and its calibration
     profile = previousProfile;
-    postMessage({ type: "error", during: "model", message: `This model cannot be used: ${e?.message ?? e}` });
+    // A panic while loading (malformed graphs can still make tract panic) aborts the
+    // whole wasm instance: the page must start a new worker, with the built-in model.
+    const fatal = e instanceof WebAssembly.RuntimeError;
+    postMessage({ type: "error", during: "model", fatal, message: `This model cannot be used: ${e?.message ?? e}` });
   }
 }
 

@@ -32,7 +32,12 @@ fn try_model(onnx: &[u8], metadata: &str) {
     }
 }
 
-fuzz_target!(|input: Input| {
+fuzz_target!(
+    // EmotionModel::from_bytes turns a panic inside tract's graph analysis into an error;
+    // libfuzzer-sys's hook would abort on it first. The default hook reports it, and a
+    // panic that escapes the library still aborts (libfuzzer-sys catches it): a crash.
+    init: drop(std::panic::take_hook()),
+    |input: Input| {
     match input {
         Input::AnyModel(bytes) => try_model(&bytes, EMBEDDED_METADATA),
         Input::DamagedModel { shipped, edits, cut } => {

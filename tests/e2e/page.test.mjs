@@ -189,6 +189,18 @@ test("your own model loads, and one that does not fit gives a clear error", asyn
   await page.waitForFunction(() => /appears more than once/.test(document.getElementById("error").textContent), null, { timeout: 30_000 });
   assert.match(await page.locator("#model-name").textContent(), /^mine \(your own\)/, "the working model stays");
 
+  // A graph that makes tract panic while loading (found by fuzzing): in wasm the panic
+  // aborts the instance, so the page restarts its worker with the built-in model.
+  const tiny = readFileSync(join(ROOT, "fuzz/tiny/tiny.onnx"));
+  tiny[1_462_334_316 % tiny.length] = 92;
+  const panicking = join(dir, "panicking.onnx");
+  writeFileSync(panicking, tiny);
+  await page.setInputFiles("#model-files", [panicking, good]);
+  await page.waitForFunction(() => /This model cannot be used/.test(document.getElementById("error").textContent), null, { timeout: 30_000 });
+  await page.waitForFunction(() => document.getElementById("model-name").textContent.startsWith("emotion4:"), null, { timeout: 60_000 });
+  assert.equal(await page.locator("#model-select").inputValue(), "builtin");
+  assert.match(await classifyInPage(CLIPS[0]), /^(neutral|happy|sad|angry)$/, "the restarted worker classifies");
+
   await page.setInputFiles("#model-files", [onnx]);
   assert.match(await page.locator("#error").textContent(), /Choose two files together/);
   await page.selectOption("#model-select", "builtin");
