@@ -34,6 +34,8 @@ for target in "${targets[@]}"; do
   cargo fuzz run --sanitizer none --release "$target" -- -max_total_time="$seconds" -print_final_stats=1 \
     -rss_limit_mb=4096 -timeout=30 "${extra[@]}" 2>&1 | tee "fuzz/$target.log" | grep -E "^(#[0-9]+.*(DONE|pulse)|stat::|==|SUMMARY|panicked)" || true
   runs=$(awk '/stat::number_of_executed_units/ {n = $2} END {print n}' "fuzz/$target.log")
+  # The time it really took ("Done N runs in S second(s)"), else the limit it ran into.
+  took=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "fuzz/$target.log" | tail -n 1)
   crashes=$(ls fuzz/artifacts/"$target" 2>/dev/null | wc -l)
-  printf '| %s | %s | %s | %s s | %s |\n' "$(date -u +%F)" "$target" "${runs:-?}" "$seconds" "$crashes" | tee -a "$log"
+  printf '| %s | %s | %s | %s s | %s |\n' "$(date -u +%F)" "$target" "${runs:-?}" "${took:-$seconds}" "$crashes" | tee -a "$log"
 done
