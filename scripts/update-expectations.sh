@@ -15,3 +15,7 @@ clips=(
 )
 cargo run --quiet -p speech-emotion-cli -- classify "${clips[@]}" --format jsonl > tests/golden/model_expectations.jsonl
 cat tests/golden/model_expectations.jsonl
+# The 8-class model, offered on the page beside the embedded one.
+cargo run --quiet -p speech-emotion-cli -- --model models/emotion8.onnx classify "${clips[@]}" --format jsonl \
+  > tests/golden/model_expectations_emotion8.jsonl
+cat tests/golden/model_expectations_emotion8.jsonl

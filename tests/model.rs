@@ -46,6 +46,13 @@ fn embedded_model_reproduces_recorded_cli_predictions() {
 }
 
 #[test]
+fn the_8_class_model_reproduces_recorded_cli_predictions() {
+    let mut model = EmotionModel::from_bytes(include_bytes!("../models/emotion8.onnx"), include_str!("../models/emotion8.json")).unwrap();
+    assert_eq!(model.labels().len(), 8);
+    reproduces(&mut model, include_str!("golden/model_expectations_emotion8.jsonl"));
+}
+
+#[test]
 fn corrupt_or_mismatched_models_are_rejected_with_a_reason() {
     let garbage = b"definitely not protobuf \x00\x01\x02";
     assert!(matches!(EmotionModel::from_bytes(garbage, EMBEDDED_METADATA), Err(Error::Model(_))));

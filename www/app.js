@@ -76,9 +76,11 @@ function request(message, transfer = []) {
   });
 }
 
+let requestedOwn = false; // the model being loaded is the user's own file (not one shipped beside the page)
+
 function onModelReady(modelInfo, custom) {
   info = modelInfo;
-  $("model-name").textContent = `${info.name}${custom ? " (your own)" : ""}: ${info.labels.join(", ")} · `
+  $("model-name").textContent = `${info.name}${custom && requestedOwn ? " (your own)" : ""}: ${info.labels.join(", ")} · `
     + (info.build === "pkg" ? "wasm SIMD" : "wasm without SIMD");
   $("model-name").dataset.build = info.build;
   if (!custom) $("model-select").value = "builtin"; // also after a restarted worker
@@ -332,7 +334,8 @@ async function listModels() {
   }
 }
 
-async function useModel(onnx, metadata) {
+async function useModel(onnx, metadata, own = false) {
+  requestedOwn = own;
   stopLive(false);
   clearError();
   $("start").disabled = true;
@@ -362,7 +365,7 @@ async function loadOwnModel(files) {
     showError("Choose two files together: the model (.onnx) and its metadata (.json).");
     return;
   }
-  await useModel(await onnxFile.arrayBuffer(), await jsonFile.text());
+  await useModel(await onnxFile.arrayBuffer(), await jsonFile.text(), true);
 }
 
 // ---- start --------------------------------------------------------------------------

@@ -207,6 +207,19 @@ test("your own model loads, and one that does not fit gives a clear error", asyn
   await page.waitForFunction(() => document.getElementById("model-name").textContent.startsWith("emotion4:"), null, { timeout: 30_000 });
 });
 
+test("the 8-class model beside the page can be chosen and agrees with the CLI", async () => {
+  await page.selectOption("#model-select", "emotion8");
+  await page.waitForFunction(() => document.getElementById("model-name").textContent.startsWith("emotion8:"), null, { timeout: 30_000 });
+  const onnx = join(ROOT, "models/emotion8.onnx");
+  const out = execFileSync(join(ROOT, "target/debug/speech-emotion"), ["--model", onnx, "classify", CLIPS[1]], { encoding: "utf8" });
+  const expected = JSON.parse(out);
+  assert.equal(await classifyInPage(CLIPS[1]), expected.label);
+  assert.equal(await page.locator("#bars [data-label]").count(), 8);
+  assert.match(await page.locator("#result-model").textContent(), new RegExp(`model emotion8 \\(${expected.model.fingerprint}\\)`));
+  await page.selectOption("#model-select", "builtin");
+  await page.waitForFunction(() => document.getElementById("model-name").textContent.startsWith("emotion4:"), null, { timeout: 30_000 });
+});
+
 test("every request went to the page's own origin", () => {
   assert.ok(requests.length > 0);
   const foreign = requests.filter((url) => !url.startsWith(origin + "/") && !url.startsWith("blob:") && !url.startsWith("data:"));
