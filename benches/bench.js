@@ -128,7 +128,7 @@ async function run() {
   const tModel = performance.now();
   const warm = signal(RATE * 3, 0);
   let first = null;
-  for (let i = 0; i < warm.length && !first; i += HOP) first = classifier.push(warm.subarray(i, i + HOP));
+  for (let i = 0; i < warm.length && !first; i += HOP) first = classifier.pushAll(warm.subarray(i, i + HOP)).at(-1) ?? null;
   const tFirst = performance.now();
 
   // Per update: one 250 ms chunk in, one prediction out (resample + new MFCC frames + model).
@@ -138,7 +138,7 @@ async function run() {
   for (let u = 0; u < UPDATES; u++) {
     const chunk = chunks[u % chunks.length];
     const start = performance.now();
-    const p = classifier.push(chunk);
+    const p = classifier.pushAll(chunk).at(-1);
     times.push(performance.now() - start);
     if (p) states[p.state]++;
   }
@@ -157,7 +157,7 @@ async function run() {
   for (let minute = 0; minute <= 60 * HOURS; minute++) {
     if (minute === 1 || minute % 10 === 0) sample(minute);
     if (minute === 60 * HOURS) break;
-    for (let k = 0; k < perMinute; k++) classifier.push(chunks[k % chunks.length]);
+    for (let k = 0; k < perMinute; k++) classifier.pushAll(chunks[k % chunks.length]);
   }
   const longSeconds = (performance.now() - tLong) / 1000;
 

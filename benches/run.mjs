@@ -4,7 +4,7 @@
 // Needs both wasm builds (scripts/build-wasm.sh), the release CLI (cargo build --release)
 // and the comparison packages in benches/node_modules (npm ci --prefix benches);
 // scripts/bench.sh does all of that first.
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join, relative } from "node:path";
@@ -152,7 +152,9 @@ function cliLongFileMemory() {
       execFileSync("sox", [clip, "-r", "48000", "-c", "2", "-b", "16", wav, "repeat", String(repeats), "trim", "0", String(seconds)]);
     }
     const start = process.hrtime.bigint();
-    const report = execFileSync("/usr/bin/time", ["-v", exe, "classify", wav], { stdio: ["ignore", "ignore", "pipe"] }).toString();
+    const run = spawnSync("/usr/bin/time", ["-v", exe, "classify", wav], { stdio: ["ignore", "ignore", "pipe"], encoding: "utf8" });
+    if (run.status !== 0) throw new Error(`the CLI failed on ${wav}: ${run.stderr}`);
+    const report = run.stderr;
     const wall_s = Number(process.hrtime.bigint() - start) / 1e9;
     const rssKib = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(report)[1]);
     return { audio_s: seconds, file_bytes: statSync(wav).size, wall_s, peak_rss_bytes: rssKib * 1024 };
