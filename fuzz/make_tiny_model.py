@@ -15,7 +15,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "training"))
 from networks import EmotionTdnn  # noqa: E402
-from train import export  # noqa: E402
+from export import export  # noqa: E402
 
 TINY_LAYERS = [(4, 5, 1), (4, 3, 2), (2, 1, 1)]
 

@@ -9,14 +9,13 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-from pathlib import Path
 
 import librosa
 import numpy as np
 from scipy.fft import dct
 
 from features import REPO, load_audio
-from evaluate_cli import training_degradation
+from degrade import training_degradation
 from nonspeech import KINDS, synthesize
 
 DATA = REPO.parent / "shared" / "data"

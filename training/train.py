@@ -31,9 +31,10 @@ import torch.nn.functional as F
 
 from calibration import expected_calibration_error, fit_temperature, softmax, uncertain_threshold
 from data import CACHE, DATA, attach_features, dct_matrix, load_clips, nonspeech_clips
+from export import export
 from features import REPO, load_metadata, window_starts
 from networks import EmotionTdnn, count_mflops, receptive_field
-from normalize import active_frames, frame_levels, normalize, prior_frames
+from normalize import active_frames, frame_levels, normalize
 from scoring import confusion_of, ua
 
 MODELS = REPO / "models"
@@ -226,22 +227,6 @@ def clip_decision(logits: np.ndarray, meta: dict, temperature: float, speech_thr
         return None, softmax(logits[:, :n], temperature).mean(axis=0)
     p = softmax(logits[speech, :n], temperature).mean(axis=0)
     return int(np.argmax(p)), p
-
-
-def export(model, meta, path: Path) -> None:
-    import onnx
-    import onnxruntime as ort
-    x = torch.randn(*meta["input"]["shape"])
-    torch.onnx.export(model, (x,), str(path), dynamo=True, external_data=False,
-                      input_names=[meta["input"]["name"]], output_names=["logits"])
-    onnx.checker.check_model(onnx.load(str(path)))
-    session = ort.InferenceSession(str(path))
-    got = session.run(None, {session.get_inputs()[0].name: x.numpy()})[0]
-    with torch.no_grad():
-        want = model(x).numpy()
-    assert np.allclose(got, want, atol=1e-4), f"ONNX differs from PyTorch by {np.abs(got - want).max()}"
-    meta["input"]["name"] = session.get_inputs()[0].name
-    path.with_suffix(".json").write_text(json.dumps(meta, indent=2) + "\n")
 
 
 def write_test_list(path: Path, items: list[dict], meta: dict) -> None:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from evaluate_cli import CONDITIONS, active_power, add_reverb, degrade, pink_noise, training_degradation  # noqa: E402
+from degrade import CONDITIONS, active_power, add_reverb, degrade, pink_noise, training_degradation  # noqa: E402
 
 RATE = 16000
 
