@@ -1,7 +1,24 @@
 // The benchmark table, rendered from benches/results.json alone: benches/run.mjs prints it
 // and writes benches/results.md; scripts/bench-table.mjs puts it in the README (and
-// `--check`, in the test command, fails when the README and the JSON disagree).
-import { transferRows } from "./transfer.mjs";
+// `--check`, in the test command, fails when the README and the JSON disagree). Plain
+// Node: no browser or npm package needed to render or check it.
+
+export const kb = (b) => (b >= 1e6 ? `${(b / 1e6).toFixed(2)} MB` : b >= 1e3 ? `${(b / 1e3).toFixed(1)} KB` : `${b} B`);
+
+/** The transfer rows, from the `transfer.wire` part (benches/transfer.mjs). */
+export function transferRows(wire) {
+  const g = wire.by_encoding.gzip;
+  const b = wire.by_encoding.brotli;
+  const cell = (v) => `${kb(v.gzip)} / ${kb(v.br)}`;
+  const both = (visit) => ({ gzip: g[visit].server_bytes, br: b[visit].server_bytes });
+  const once = (v) => Math.max(...Object.values(v.first.files).map((f) => f.bodies));
+  return [
+    ["transfer, first visit incl. Worker, AudioWorklet and service-worker install (gzip / brotli)", cell(both("first")), "≤ 1.5 MB"],
+    ["transfer, second visit, nothing changed (gzip / brotli)", cell(both("second")), "≤ 20 KB"],
+    ["transfer, offline visit (gzip / brotli)", cell(both("offline")), "0, still classifies"],
+    ["… most downloads of one file in the first visit; requests first / second visit", `${once(g)}; ${g.first.requests} / ${g.second.requests}`, "1"],
+  ];
+}
 
 const fmt = (x, digits = 2) => (x === null || x === undefined ? "–" : Number(x).toFixed(digits));
 const mb = (bytes) => `${(bytes / 1e6).toFixed(2)} MB`;

@@ -13,6 +13,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { serve } from "../scripts/serve.mjs";
 import { ROOT, launchBrowser } from "../tests/e2e/helpers.mjs";
+import { kb, transferRows } from "./table.mjs";
 
 const FAKE_MIC = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"];
 
@@ -198,22 +199,6 @@ export async function run(www) {
     result.by_encoding[name] = await measureVisits(www, { acceptEncoding });
   }
   return result;
-}
-
-const kb = (b) => (b >= 1e6 ? `${(b / 1e6).toFixed(2)} MB` : b >= 1e3 ? `${(b / 1e3).toFixed(1)} KB` : `${b} B`);
-
-export function transferRows(wire) {
-  const g = wire.by_encoding.gzip;
-  const b = wire.by_encoding.brotli;
-  const cell = (v) => `${kb(v.gzip)} / ${kb(v.br)}`;
-  const both = (visit) => ({ gzip: g[visit].server_bytes, br: b[visit].server_bytes });
-  const once = (v) => Math.max(...Object.values(v.first.files).map((f) => f.bodies));
-  return [
-    ["transfer, first visit incl. Worker, AudioWorklet and service-worker install (gzip / brotli)", cell(both("first")), "≤ 1.5 MB"],
-    ["transfer, second visit, nothing changed (gzip / brotli)", cell(both("second")), "≤ 20 KB"],
-    ["transfer, offline visit (gzip / brotli)", cell(both("offline")), "0, still classifies"],
-    ["… most downloads of one file in the first visit; requests first / second visit", `${once(g)}; ${g.first.requests} / ${g.second.requests}`, "1"],
-  ];
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
