@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs whatever this project needs and is missing. Safe to run again: each step checks
 # first and does nothing when it is already satisfied. Sourced by demo.sh and test.sh.
-#   bash scripts/setup.sh [--browser] [--python] [--checks]
+#   bash scripts/setup.sh [--browser] [--python] [--checks] [--engines]
 # Without options: what the demo needs (Rust's wasm target, wasm-pack, wasm-bindgen).
 # --checks adds the test command's tools (cargo-deny).
+# --engines adds Firefox ESR and WebKitGTK with their WebDriver servers (tests/engines/).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -11,12 +12,13 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 have() { command -v "$1" >/dev/null 2>&1; }
 export PATH="$HOME/.cargo/bin:$PATH"
 
-want_browser=0 want_python=0 want_checks=0
+want_browser=0 want_python=0 want_checks=0 want_engines=0
 for arg in "$@"; do
   case "$arg" in
     --browser) want_browser=1 ;;
     --python) want_python=1 ;;
     --checks) want_checks=1 ;;
+    --engines) want_engines=1 ;;
     *) echo "unknown option $arg" >&2; exit 2 ;;
   esac
 done
@@ -70,6 +72,17 @@ if [ "$want_browser" = 1 ]; then
     echo "node_modules up to date"
   else
     npm ci --no-audit --no-fund
+  fi
+fi
+
+if [ "$want_engines" = 1 ]; then
+  step "Firefox ESR, PulseAudio (its audio output), WebKitGTK's WebDriver and MiniBrowser, Xvfb (Debian packages)"
+  apt_install firefox-esr pulseaudio webkit2gtk-driver xvfb
+  step "geckodriver (Firefox's WebDriver server)"
+  if have geckodriver && [ "$(geckodriver --version | awk 'NR == 1 {print $2}')" = "0.37.1" ]; then
+    echo "geckodriver 0.37.1 present"
+  else
+    cargo install --locked geckodriver --version 0.37.1
   fi
 fi
 
