@@ -3,7 +3,7 @@
 // window.benchResult; nothing here asserts anything.
 const params = new URLSearchParams(location.search);
 // Which build to measure (a path on this origin); the page's own by default.
-const { default: init, Classifier, Mfcc, Model } = await import(params.get("pkg") ?? "../www/pkg/speech_emotion.js");
+const { default: init, Classifier, Mfcc, Model } = await import(params.get("pkg") ?? "../www/speech-emotion/pkg/speech_emotion.js");
 const RATE = 48000; // a typical device rate: every update includes resampling
 const HOP = RATE / 4; // the stream's 250 ms hop
 const UPDATES = Number(params.get("updates") ?? 1000);

@@ -39,7 +39,7 @@ function transferSizes() {
   const www = join(ROOT, "www");
   const rows = files(www)
     .map((f) => relative(www, f))
-    .filter((f) => !f.endsWith(".d.ts") && !f.startsWith("pkg-scalar/") && !/^models\/.*\.(onnx|json)$/.test(f) || f === "models/index.json")
+    .filter((f) => !f.endsWith(".d.ts") && !f.startsWith("speech-emotion/pkg-scalar/") && !/^models\/.*\.(onnx|json)$/.test(f) || f === "models/index.json")
     .map((file) => ({ file, ...sizeOf(join(www, file)) }))
     .sort((a, b) => b.gzip - a.gzip);
   return { files: rows, total: sum(rows) };
@@ -166,7 +166,7 @@ const sizes = transferSizes();
 console.error("SIMD build: updates, stages, onnxruntime-web, Meyda, long run…");
 const simd = await benchPage({ hours, ort: 1, meyda: 1 });
 console.error("scalar build: updates and stages…");
-const scalar = await benchPage({ hours: 0, pkg: "/www/pkg-scalar/speech_emotion.js" });
+const scalar = await benchPage({ hours: 0, pkg: "/www/speech-emotion/pkg-scalar/speech_emotion.js" });
 console.error("page start-up, cold and warm…");
 const start = await startup();
 const cli = skipCli ? null : cliThroughput();

@@ -184,7 +184,7 @@ function fileSizes(www) {
   if (!existsSync(manifest)) return null;
   const out = {};
   for (const b of ["pkg", "pkg-scalar"]) {
-    const wasm = join(www, b, "speech_emotion_bg.wasm");
+    const wasm = join(www, "speech-emotion", b, "speech_emotion_bg.wasm");
     if (!existsSync(wasm)) continue;
     const size = (p) => (existsSync(p) ? readFileSync(p).length : null);
     out[`${b}/speech_emotion_bg.wasm`] = { raw: size(wasm), gzip: size(`${wasm}.gz`), br: size(`${wasm}.br`) };

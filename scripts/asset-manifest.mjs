@@ -17,12 +17,15 @@ export const MANIFEST = "asset-manifest.js";
 /** Never fetched by the page, or handled by the browser itself (the service worker script
  * and what it imports are stored and update-checked by the browser, not by our cache). */
 const IGNORED = [
-  /\.(br|gz|d\.ts|map)$/, /(^|\/)\./, /(^|\/)package\.json$/, /(^|\/)README\.md$/, /^_headers$/, /^_redirects$/,
+  /\.(br|gz|d\.ts|map|tgz)$/, /(^|\/)\./, /(^|\/)package\.json$/, /(^|\/)(README|LICENSE)[^/]*$/, /^_headers$/, /^_redirects$/,
   /^sw\.js$/, new RegExp(`^${MANIFEST.replace(".", "\\.")}$`),
 ];
 /** Fetched only when a user picks one (the built-in model is embedded in the wasm). */
 const LAZY = [/^models\/(?!index\.json$)/];
+/** The two wasm builds (www/speech-emotion/wasm-build.js names them), inside the package. */
+const PACKAGE = "speech-emotion";
 const BUILDS = ["pkg", "pkg-scalar"];
+const buildDir = (build) => `${PACKAGE}/${build}`;
 
 export const hashOf = (body) => createHash("sha256").update(body).digest("hex").slice(0, 20);
 
@@ -39,7 +42,7 @@ export function buildManifest(www) {
   for (const path of files) {
     if (IGNORED.some((re) => re.test(path))) continue;
     const hash = hashOf(readFileSync(join(www, path)));
-    const build = BUILDS.find((b) => path.startsWith(`${b}/`));
+    const build = BUILDS.find((b) => path.startsWith(`${buildDir(b)}/`));
     if (build) manifest.builds[build][path] = hash;
     else if (LAZY.some((re) => re.test(path))) manifest.lazy[path] = hash;
     else manifest.shell[path] = hash;
@@ -57,7 +60,7 @@ export const render = (manifest) =>
 export function precompress(www) {
   const out = [];
   for (const build of BUILDS) {
-    const dir = join(www, build);
+    const dir = join(www, buildDir(build));
     if (!existsSync(dir)) continue;
     for (const file of readdirSync(dir).filter((f) => f.endsWith(".wasm"))) {
       const path = join(dir, file);

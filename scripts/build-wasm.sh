@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds the WebAssembly package once into www/pkg (used by the demo, the e2e tests and
-# the benchmarks). SIMD is compile-time only in tract, so it is switched on here.
+# Builds the WebAssembly modules once into the npm package www/speech-emotion/ (pkg/ and
+# pkg-scalar/; the demo page, the e2e tests and the benchmarks use them from there). SIMD is compile-time only in tract, so it is switched on here.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -13,10 +13,13 @@ build() { # OUT_DIR TARGET_DIR RUSTFLAGS   (wasm-pack resolves --out-dir against
     wasm-pack build --target web --release --out-dir "$PWD/$1" --out-name speech_emotion --no-pack wasm
 }
 # Two builds: SIMD for browsers with wasm SIMD (all current ones), scalar for the rest;
-# www/wasm-build.js picks one at run time. Separate target dirs keep both cached.
-build www/pkg target "-C target-feature=+simd128"
-build www/pkg-scalar target/wasm-scalar ""
-ls -l www/pkg/*.wasm www/pkg-scalar/*.wasm
+# www/speech-emotion/wasm-build.js picks one at run time. Separate target dirs keep both cached.
+PKG=www/speech-emotion
+build $PKG/pkg target "-C target-feature=+simd128"
+build $PKG/pkg-scalar target/wasm-scalar ""
+ls -l $PKG/pkg/*.wasm $PKG/pkg-scalar/*.wasm
+# The licences travel with the npm package (code MIT OR Apache-2.0; weights CC BY-NC-SA 4.0).
+cp LICENSE-MIT LICENSE-APACHE LICENSE-MODEL.md $PKG/
 
 # Models other than the embedded one are offered by the page as files beside it.
 mkdir -p www/models

@@ -12,7 +12,7 @@ section() {
   printf '\n\033[1m==== %s\033[0m\n' "$*"
 }
 
-bash scripts/setup.sh --browser --python --checks
+bash scripts/setup.sh --browser --python --checks --engines
 
 section "Supply chain: cargo deny check licenses bans sources (advisories need GitHub: not reachable here)"
 cargo deny check licenses bans sources
@@ -36,6 +36,9 @@ section "Browser: wasm package + end-to-end tests in Chromium (node --test)"
 bash scripts/build-wasm.sh
 cargo build --quiet  # the e2e tests compare the page with the native CLI
 node --test tests/e2e/
+
+section "Browser: Firefox ESR and WebKitGTK through WebDriver (node --test tests/engines/)"
+node --test tests/engines/
 
 section "done"
 echo; printf '%s\n' "${times[@]}"

@@ -1,17 +1,13 @@
-// The page: wires the Worker (which owns the wasm classifier), live capture, the timeline,
-// file classification and model choice. No request ever leaves this origin.
+// The demo page: live bars, timeline, files, calibration and model choice, built only on
+// the speech-emotion package's public API. No request ever leaves this origin.
 import { percent, renderBars } from "./bars.js";
-import { LiveCapture } from "./live.js";
+import { SpeechEmotion } from "./speech-emotion/index.js";
 import { Timeline, download } from "./timeline.js";
 
 const $ = (id) => document.getElementById(id);
 const STATE_TEXT = { emotion: "", uncertain: "Uncertain", no_speech: "No speech" };
 
-let worker = null;
 let info = null;
-let live = null;
-let nextId = 1;
-const pending = new Map();
 const timeline = new Timeline($("timeline"), $("legend"));
 
 function showError(message) {
@@ -26,55 +22,18 @@ function clearError() {
 
 const setStatus = (text) => ($("status").textContent = text);
 
-// ---- worker -------------------------------------------------------------------------
+// ---- the engine (the speech-emotion package's public API, nothing else) ---------------
 
-function startWorker() {
-  const url = new URL("./worker.js", import.meta.url);
-  const forced = new URLSearchParams(location.search).get("wasm"); // "simd" | "scalar", for tests
-  if (forced) url.searchParams.set("wasm", forced);
-  worker = new Worker(url, { type: "module" });
-  worker.onmessage = ({ data }) => {
-    if (data.type === "ready") return onModelReady(data.info, data.custom);
-    if (data.type === "prediction") return onPrediction(data.prediction);
-    if (data.type === "progress") return onProgress(data);
-    const waiter = data.id !== undefined ? pending.get(data.id) : undefined;
-    pending.delete(data.id);
-    if (data.type === "result") waiter?.resolve(data.result);
-    else if (data.type === "calibration") waiter?.resolve(data.profile);
-    else if (data.type === "error") {
-      if (waiter) waiter.reject(new Error(data.message));
-      else showError(data.message);
-      if (data.during === "live") stopLive(false);
-      if (data.during === "model" && info) {
-        reclassify = false;
-        $("start").disabled = false; // the previous model stays in use
-        setStatus(`Still using ${info.name}.`);
-      }
-      if (data.fatal) restartWorker();
-    }
-  };
-  worker.onerror = (e) => {
-    showError(`The classifier stopped: ${e.message || "unknown error"}. Reload the page to try again.`);
-    for (const w of pending.values()) w.reject(new Error("the classifier stopped"));
-    pending.clear();
-  };
-  if (live) live.worker = worker;
-  else live = new LiveCapture(worker, { onLevel, onEnded: (message) => { stopLive(); showError(message); } });
-}
-
-function restartWorker() {
-  stopLive(false);
-  worker?.terminate();
-  startWorker();
-}
-
-function request(message, transfer = []) {
-  const id = nextId++;
-  return new Promise((resolve, reject) => {
-    pending.set(id, { resolve, reject });
-    worker.postMessage({ id, ...message }, transfer);
-  });
-}
+const forced = new URLSearchParams(location.search).get("wasm"); // "simd" | "scalar", for tests
+const engine = new SpeechEmotion({ wasm: forced ?? undefined, prepareListening: true });
+let listener = null;
+engine.addEventListener("ready", (e) => onModelReady(e.detail, engine.custom));
+engine.addEventListener("prediction", (e) => onPrediction(e.detail));
+engine.addEventListener("error", (e) => {
+  showError(e.detail.message);
+  if (e.detail.code === "engine-crashed") stopLive(false);
+});
+engine.ready.catch((e) => showError(e.message));
 
 let requestedOwn = false; // the model being loaded is the user's own file (not one shipped beside the page)
 
@@ -113,12 +72,12 @@ function showCalibration(state) {
 
 async function calibrateLive() {
   clearError();
-  if (!live?.running) await startLive();
-  if (!live?.running) return;
+  if (!listener?.running) await startLive();
+  if (!listener?.running) return;
   $("calibrate").disabled = true;
   $("calibration-state").textContent = `Listening for ${CALIBRATION_SECONDS} s: read aloud calmly, in your usual voice…`;
   try {
-    showCalibration(await request({ type: "calibrate-live", seconds: CALIBRATION_SECONDS }));
+    showCalibration(await engine.calibrateLive(CALIBRATION_SECONDS));
   } catch (e) {
     showCalibration({ calibrated: false });
     showError(e.message);
@@ -129,8 +88,7 @@ async function calibrateFromFile(file) {
   if (!file || !info) return;
   clearError();
   try {
-    const { samples, sampleRate } = await decode(file);
-    showCalibration(await request({ type: "calibrate", samples, sampleRate }, [samples.buffer]));
+    showCalibration(await engine.calibrate(file));
   } catch (e) {
     showError(e.message);
   }
@@ -143,7 +101,12 @@ async function startLive() {
   $("start").disabled = true;
   setLiveState("idle", "Starting…");
   try {
-    await live.start();
+    listener = await engine.listen({
+      onLevel,
+      onState: (state, error) => {
+        if (state === "stopped" && error) stopLive(false); // the error itself arrives as an "error" event
+      },
+    });
     timeline.startSession();
     $("start").hidden = true;
     $("stop").hidden = false;
@@ -159,8 +122,9 @@ async function startLive() {
 }
 
 function stopLive(focus = true) {
-  if (!live?.running) return;
-  live.stop();
+  if (!listener) return;
+  listener.stop();
+  listener = null;
   $("stop").hidden = true;
   $("start").hidden = false;
   if (focus) $("start").focus();
@@ -175,7 +139,7 @@ function setLiveState(state, text) {
 
 let announced = "";
 function onPrediction(p) {
-  if (!live?.running) return;
+  if (!listener?.running) return;
   const text = (p.state === "emotion" ? p.label : STATE_TEXT[p.state] + (p.label && p.state === "uncertain" ? ` (maybe ${p.label})` : ""))
     + (p.calibrated ? " · calibrated" : "");
   setLiveState(p.state, text);
@@ -207,24 +171,6 @@ function updateHistoryButtons() {
 
 // ---- files --------------------------------------------------------------------------
 
-async function decode(file) {
-  const bytes = await file.arrayBuffer();
-  // Decoding at the model rate: the browser resamples, a 16 kHz file passes unchanged.
-  const context = new OfflineAudioContext({ numberOfChannels: 1, length: 1, sampleRate: info.sampleRate });
-  let buffer;
-  try {
-    buffer = await context.decodeAudioData(bytes);
-  } catch {
-    throw new Error(`"${file.name}" is not an audio file this browser can decode.`);
-  }
-  const mono = new Float32Array(buffer.length);
-  for (let c = 0; c < buffer.numberOfChannels; c++) {
-    const channel = buffer.getChannelData(c);
-    for (let i = 0; i < mono.length; i++) mono[i] += channel[i] / buffer.numberOfChannels;
-  }
-  return { samples: mono, sampleRate: buffer.sampleRate };
-}
-
 const seconds = (s) => `${s.toFixed(1)} s`;
 
 function renderSegments(segments) {
@@ -250,16 +196,17 @@ function onProgress({ seconds: done, total }) {
 }
 
 async function classifyFile(file) {
-  // A WAV is read and classified in pieces by the worker (memory stays flat); anything
-  // else is decoded whole by the browser.
-  const streamed = await request({ type: "classify-file", file });
-  $("result").dataset.read = streamed ? "in-pieces" : "whole";
-  if (streamed) return streamed;
-  setStatus(`Decoding ${file.name}…`);
-  const { samples, sampleRate } = await decode(file);
-  if (samples.length === 0) throw new Error(`"${file.name}" contains no audio.`);
-  setStatus(`Classifying ${file.name} (${seconds(samples.length / sampleRate)})…`);
-  return request({ type: "classify", samples, sampleRate }, [samples.buffer]);
+  // A WAV is read and classified in pieces by the worker (memory stays flat, progress
+  // arrives); anything else is decoded whole by the browser.
+  let inPieces = false;
+  const result = await engine.classifyFile(file, {
+    onProgress: (progress) => {
+      inPieces = true;
+      onProgress(progress);
+    },
+  });
+  $("result").dataset.read = inPieces ? "in-pieces" : "whole";
+  return result;
 }
 
 async function handleFile(file) {
@@ -342,7 +289,15 @@ async function useModel(onnx, metadata, own = false) {
   setStatus("Loading the model…");
   reclassify = shownFile !== null; // the result on screen came from the previous model
   fileRun++;
-  worker.postMessage(onnx ? { type: "model", onnx, metadata } : { type: "model" }, onnx ? [onnx] : []);
+  try {
+    await (onnx ? engine.loadModel(onnx, metadata) : engine.useBuiltinModel());
+  } catch (e) {
+    reclassify = false;
+    showError(e.message);
+    if (e.code === "engine-crashed") return; // restarted with the built-in model: "ready" follows
+    $("start").disabled = false; // the previous model stays in use
+    if (info) setStatus(`Still using ${info.name}.`);
+  }
 }
 
 async function chooseModel(name) {
@@ -383,7 +338,7 @@ function wire() {
   $("model-select").addEventListener("change", (e) => chooseModel(e.target.value));
   $("calibrate").addEventListener("click", calibrateLive);
   $("calibration-file").addEventListener("change", (e) => calibrateFromFile(e.target.files[0]));
-  $("new-speaker").addEventListener("click", async () => showCalibration(await request({ type: "new-speaker" })));
+  $("new-speaker").addEventListener("click", async () => showCalibration(await engine.newSpeaker()));
   $("model-files").addEventListener("change", (e) => loadOwnModel(e.target.files));
   wireFiles();
 }
@@ -392,6 +347,5 @@ if ("serviceWorker" in navigator) {
   // Offline after the first visit; failure only means no offline copy.
   navigator.serviceWorker.register("sw.js").catch(() => {});
 }
-startWorker();
 wire();
 listModels();

@@ -10,7 +10,7 @@
 //   while it is there; anything else goes to the network untouched. Only same-origin GETs.
 // - a new version waits until no page uses the old one (a reload of the only tab switches),
 //   so a page never runs old JS against a new wasm or the reverse.
-importScripts("wasm-build.js", "asset-manifest.js");
+importScripts("speech-emotion/wasm-build.js", "asset-manifest.js");
 
 const MANIFEST = self.ASSET_MANIFEST;
 const PREFIX = "speech-emotion-";

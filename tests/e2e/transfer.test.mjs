@@ -25,7 +25,7 @@ function mark(dir, version) {
     .replace("</head>", `<meta name="deploy" content="${version}">\n</head>`);
   writeFileSync(join(dir, "index.html"), html);
   appendFileSync(join(dir, "bars.js"), `\nglobalThis.deployMarker = "${version}";\n`);
-  appendFileSync(join(dir, "wasm-build.js"), `\nself.deployMarker = "${version}";\n`);
+  appendFileSync(join(dir, "speech-emotion/wasm-build.js"), `\nself.deployMarker = "${version}";\n`);
   writeFileSync(join(dir, MANIFEST), render(buildManifest(dir)));
 }
 
@@ -67,10 +67,10 @@ test("the asset manifest is the build's: it fails on drift", () => {
   appendFileSync(join(copy, "style.css"), "\n/* changed after the build */\n");
   assert.throws(() => execFileSync(process.execPath, [join(ROOT, "scripts/asset-manifest.mjs"), "--check", copy], { stdio: "pipe" }));
   const manifest = buildManifest(WWW);
-  for (const path of ["index.html", "app.js", "worker.js", "capture-worklet.js", "wasm-build.js", "csp-check.js", "csp-probe.js"]) {
+  for (const path of ["index.html", "app.js", "csp-check.js", "csp-probe.js", ...["index.js", "worker.js", "capture-worklet.js", "wasm-build.js"].map((f) => `speech-emotion/${f}`)]) {
     assert.ok(path in manifest.shell, `${path} is precached`);
   }
-  assert.ok("pkg/speech_emotion_bg.wasm" in manifest.builds.pkg);
+  assert.ok("speech-emotion/pkg/speech_emotion_bg.wasm" in manifest.builds.pkg);
   assert.ok(!("sw.js" in manifest.shell) && !Object.keys(manifest.shell).some((p) => /\.(br|gz|d\.ts)$/.test(p)));
 });
 
@@ -79,7 +79,7 @@ test("first visit: every file is downloaded at most once, Worker, AudioWorklet a
   assert.deepEqual(visits.page_errors, []);
   const twice = Object.entries(first.files).filter(([, f]) => f.bodies > 1);
   assert.deepEqual(twice, [], `downloaded more than once: ${JSON.stringify(twice)}`);
-  for (const path of ["/worker.js", "/capture-worklet.js", "/sw.js", "/pkg/speech_emotion_bg.wasm"]) {
+  for (const path of ["/speech-emotion/worker.js", "/speech-emotion/capture-worklet.js", "/sw.js", "/speech-emotion/pkg/speech_emotion_bg.wasm"]) {
     assert.ok(first.files[path]?.bodies === 1, `${path} was downloaded (${JSON.stringify(first.files[path])})`);
   }
   // Every file the page, its workers and the service worker asked for is in the manifest.
@@ -130,7 +130,7 @@ test("a deploy is picked up whole: old version unmixed until the new one is comp
     await server.quiet();
     const downloaded = server.log.slice(from).filter((r) => r.status === 200).map((r) => r.path);
     assert.ok(!downloaded.some((p) => p.endsWith(".wasm")), `the unchanged wasm was not downloaded again: ${downloaded}`);
-    for (const p of ["/bars.js", "/", "/wasm-build.js", `/${MANIFEST}`]) assert.ok(downloaded.includes(p), `${p} downloaded: ${downloaded}`);
+    for (const p of ["/bars.js", "/", "/speech-emotion/wasm-build.js", `/${MANIFEST}`]) assert.ok(downloaded.includes(p), `${p} downloaded: ${downloaded}`);
     const counts = downloaded.reduce((m, p) => ({ ...m, [p]: (m[p] ?? 0) + 1 }), {});
     assert.ok(Object.values(counts).every((n) => n === 1), `each changed file once: ${JSON.stringify(counts)}`);
 

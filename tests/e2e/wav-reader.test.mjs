@@ -1,4 +1,4 @@
-// The page's block-wise WAV reader (www/wav-reader.js) in Node: every PCM layout sox
+// The page's block-wise WAV reader (www/speech-emotion/wav-reader.js) in Node: every PCM layout sox
 // writes (8/16/24/32-bit integer, 32/64-bit float, 1–6 channels, the extensible header)
 // gives sox's own mono mix-down, block boundaries included; files it does not read return
 // null (the page then uses the browser's decoder); a cut file is read as far as it goes.
@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { readWavHeader, wavPieces } from "../../www/wav-reader.js";
+import { readWavHeader, wavPieces } from "../../www/speech-emotion/wav-reader.js";
 import { RAVDESS, tempDir } from "./helpers.mjs";
 
 const dir = tempDir();

@@ -1,7 +1,8 @@
-// Owns the wasm classifier, off the main thread. Audio reaches it directly from the
-// AudioWorklet through a MessagePort; the page only receives results.
+// Owns the wasm classifier, off the main thread (index.js starts it). Audio reaches it
+// directly from the AudioWorklet through a MessagePort; the page only receives results.
 //
-// In:  {type: "model", onnx?: ArrayBuffer, metadata?: string}  built-in model, or your own
+// In:  {type: "init", wasm?: "simd" | "scalar"}                    first: which build (default: detected)
+//      {id, type: "model", onnx?: ArrayBuffer, metadata?: string}  built-in model, or your own
 //      {type: "start", sampleRate, port}                         live stream from a port
 //      {type: "stop"}
 //      {id, type: "classify", samples, sampleRate}             a whole decoded file
@@ -9,16 +10,15 @@
 //      {id, type: "calibrate", samples, sampleRate}            the speaker's calm speech
 //      {id, type: "calibrate-live", seconds}                   … taken from the live stream
 //      {id, type: "new-speaker"}                               forget the calibration
-// Out: {type: "ready", info} | {type: "prediction", prediction}
+// Out: {id?, type: "ready", info, custom} | {type: "prediction", prediction}
 //      | {id, type: "result", result} (null for a file that is not a WAV read in pieces)
 //      | {id, type: "progress", seconds, total} | {id, type: "calibration", profile}
-//      | {id?, type: "error", message, fatal?, during}
+//      | {id?, type: "error", code, message, fatal?, during}   (code: errors.js CODES)
 // The calibration lives in this worker's memory only.
 import "./wasm-build.js";
 import { readWavHeader, wavPieces } from "./wav-reader.js";
 
-// "?wasm=scalar" (or "simd") on the worker URL overrides feature detection, for tests.
-const build = self.speechEmotionWasm.dir(new URL(import.meta.url).searchParams.get("wasm"));
+let build = null; // "pkg" | "pkg-scalar", chosen by the init message
 let Classifier = null;
 
 let model = null; // {onnx, metadata} of a user model, or null for the built-in one
@@ -44,21 +44,32 @@ function useProfile(next) {
 
 const summary = () => (profile ? { calibrated: true, active_seconds: profile.active_seconds } : { calibrated: false });
 
+// Two literal imports, not one template: bundlers follow these (and the .wasm beside each).
+const loadWasm = () => (build === "pkg" ? import("./pkg/speech_emotion.js") : import("./pkg-scalar/speech_emotion.js"));
+
+let init;
+const initialised = new Promise((resolve) => (init = resolve));
+
 const ready = (async () => {
-  const wasm = await import(`./${build}/speech_emotion.js`);
+  build = self.speechEmotionWasm.dir((await initialised).wasm ?? null);
+  const wasm = await loadWasm();
   await wasm.default();
   Classifier = wasm.Classifier;
   clipClassifier = make(UNUSED_STREAM_RATE);
   postMessage({ type: "ready", info: { ...clipClassifier.modelInfo(), build }, custom: false });
 })().catch((e) => {
   startError = `The model could not start: ${e?.message ?? e}. Reload the page to try again.`;
-  postMessage({ type: "error", during: "start", message: startError });
+  postMessage({ type: "error", code: "engine-failed", during: "start", message: startError });
 });
+
+// The error code of a failed request, by what was asked.
+const CODE_OF = { calibrate: "calibration-failed", "calibrate-live": "calibration-failed", model: "model-invalid" };
 
 function fail(e, extra = {}) {
   // A Rust panic arrives as a RuntimeError: that instance can no longer be trusted.
   const fatal = e instanceof WebAssembly.RuntimeError;
-  postMessage({ type: "error", fatal, message: e?.message ?? String(e), ...extra });
+  const code = fatal ? "engine-crashed" : e?.code ?? CODE_OF[extra.during] ?? "classify-failed";
+  postMessage({ type: "error", code, fatal, message: e?.message ?? String(e), ...extra });
   return fatal;
 }
 
@@ -104,7 +115,7 @@ function record(rec, chunk) {
   }
 }
 
-function useModel(data) {
+function useModel(id, data) {
   const next = data.onnx ? { onnx: data.onnx, metadata: data.metadata } : null;
   const previous = model;
   const previousProfile = profile;
@@ -115,14 +126,14 @@ function useModel(data) {
     clipClassifier?.free();
     clipClassifier = candidate;
     stopLive();
-    postMessage({ type: "ready", info: { ...clipClassifier.modelInfo(), build }, custom: next !== null });
+    postMessage({ id, type: "ready", info: { ...clipClassifier.modelInfo(), build }, custom: next !== null });
   } catch (e) {
     model = previous; // keep the model that worked, and its calibration
     profile = previousProfile;
     // A panic while loading (malformed graphs can still make tract panic) aborts the
     // whole wasm instance: the page must start a new worker, with the built-in model.
     const fatal = e instanceof WebAssembly.RuntimeError;
-    postMessage({ type: "error", during: "model", fatal, message: `This model cannot be used: ${e?.message ?? e}` });
+    postMessage({ id, type: "error", code: "model-invalid", during: "model", fatal, message: `This model cannot be used: ${e?.message ?? e}` });
   }
 }
 
@@ -137,7 +148,7 @@ async function classifyFile(id, file) {
   let done = 0;
   for await (const piece of wavPieces(file, header)) {
     // Reading is asynchronous: the user may have switched models meanwhile.
-    if (classifier !== clipClassifier) throw new Error("The model changed while the file was being read; it is classified again with the new model.");
+    if (classifier !== clipClassifier) throw Object.assign(new Error("The model changed while the file was being read."), { code: "model-changed" });
     classifier.pushClip(piece);
     done += piece.length / header.sampleRate;
     postMessage({ id, type: "progress", seconds: done, total });
@@ -151,14 +162,15 @@ async function classifyFile(id, file) {
 }
 
 onmessage = async ({ data }) => {
+  if (data.type === "init") return init(data);
   await ready;
   if (!clipClassifier) {
     // Never leave a request unanswered: the page would wait forever.
-    postMessage({ id: data.id, type: "error", during: data.type, message: startError });
+    postMessage({ id: data.id, type: "error", code: "engine-failed", during: data.type, message: startError });
     return;
   }
   try {
-    if (data.type === "model") useModel(data);
+    if (data.type === "model") useModel(data.id, data);
     else if (data.type === "start") startLive(data.sampleRate, data.port);
     else if (data.type === "stop") stopLive();
     else if (data.type === "classify") {
@@ -170,7 +182,7 @@ onmessage = async ({ data }) => {
       useProfile(clipClassifier.calibrate(data.samples, data.sampleRate));
       postMessage({ id: data.id, type: "calibration", profile: summary() });
     } else if (data.type === "calibrate-live") {
-      if (!live) throw new Error("Start listening first, then calibrate.");
+      if (!live) throw Object.assign(new Error("Start listening first, then calibrate."), { code: "not-listening" });
       live.recording = { id: data.id, chunks: [], length: 0, needed: Math.round(data.seconds * live.rate) };
     } else if (data.type === "new-speaker") {
       useProfile(null);

@@ -1,0 +1,320 @@
+// speech-emotion: speech emotion recognition that runs entirely in the browser.
+// The public API. One SpeechEmotion owns one classifier Worker (worker.js, which owns the
+// wasm); listening adds an AudioWorklet (capture.js) whose samples go straight to that
+// Worker. Nothing here touches the network beyond loading this package's own files.
+//
+//   import { listen, classifyFile } from "speech-emotion";
+//   const listener = await listen({ onPrediction: (p) => console.log(p.label, p.probabilities) });
+//   const result = await classifyFile(file);
+import { Capture } from "./capture.js";
+import { SpeechEmotionError } from "./errors.js";
+
+export { CODES, SpeechEmotionError } from "./errors.js";
+
+const CALIBRATION_SECONDS = 15;
+
+/** A worker error message as a SpeechEmotionError. */
+const errorOf = (data) => new SpeechEmotionError(data.code ?? "classify-failed", data.message);
+
+async function bytesOf(source, what) {
+  if (source instanceof ArrayBuffer) return source;
+  if (ArrayBuffer.isView(source)) return source.buffer.slice(source.byteOffset, source.byteOffset + source.byteLength);
+  if (source instanceof Blob) return source.arrayBuffer();
+  return (await fetchOk(source, what)).arrayBuffer();
+}
+
+async function textOf(source, what) {
+  if (typeof source === "string" && source.trimStart().startsWith("{")) return source; // JSON text
+  if (typeof source === "object" && source !== null && !(source instanceof Blob) && !(source instanceof URL)) {
+    return JSON.stringify(source); // the metadata as an object
+  }
+  if (source instanceof Blob) return source.text();
+  return (await fetchOk(source, what)).text();
+}
+
+async function fetchOk(url, what) {
+  let response;
+  try {
+    response = await fetch(url);
+  } catch (e) {
+    throw new SpeechEmotionError("model-invalid", `The ${what} could not be fetched from ${url}: ${e.message}`, { cause: e });
+  }
+  if (!response.ok) throw new SpeechEmotionError("model-invalid", `The ${what} could not be fetched from ${url}: ${response.status} ${response.statusText}`);
+  return response;
+}
+
+/**
+ * The classifier. Events: "ready" (detail: ModelInfo; after creation, every model change and
+ * a restart), "prediction" (detail: Prediction, while listening), "error" (detail:
+ * SpeechEmotionError, for failures no promise reports: live listening stopped, a crash).
+ */
+export class SpeechEmotion extends EventTarget {
+  /** Starts the Worker and resolves once the model is ready. */
+  static async create(options = {}) {
+    const engine = new SpeechEmotion(options);
+    await engine.ready;
+    return engine;
+  }
+
+  /**
+   * @param {object} [options]
+   * @param {"simd"|"scalar"} [options.wasm] force a build (default: detected)
+   * @param {boolean} [options.prepareListening] create the AudioContext and load the
+   *   worklet now, so listen() makes no request and starts sooner
+   */
+  constructor({ wasm, prepareListening = false } = {}) {
+    super();
+    this.wasm = wasm;
+    /** @type {import("./index.js").ModelInfo | null} */
+    this.info = null;
+    this.custom = false;
+    this.pending = new Map();
+    this.nextId = 1;
+    this.listener = null;
+    this.closed = false;
+    this.capture = new Capture({ onEnded: (error) => this.endListening(error) });
+    if (prepareListening) this.capture.prepare();
+    this.ready = this.startWorker();
+  }
+
+  startWorker() {
+    // Written out in full so that bundlers (Vite, webpack 5, Parcel) find and bundle the Worker.
+    this.worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
+    this.worker.postMessage({ type: "init", wasm: this.wasm });
+    const ready = new Promise((resolve, reject) => (this.starting = { resolve, reject }));
+    this.worker.onmessage = ({ data }) => this.receive(data);
+    this.worker.onerror = (e) => {
+      e.preventDefault?.();
+      const error = new SpeechEmotionError("engine-failed", `The classifier stopped: ${e.message || "it could not be loaded"}. Reload the page to try again.`);
+      this.rejectAll(error);
+      this.starting?.reject(error);
+      this.emit("error", error);
+    };
+    ready.catch(() => {}); // also reported through the promise the caller awaits
+    return ready;
+  }
+
+  receive(data) {
+    if (data.type === "prediction") return this.emit("prediction", data.prediction);
+    const waiter = data.id !== undefined ? this.pending.get(data.id) : undefined;
+    if (data.type === "progress") return waiter?.onProgress?.({ seconds: data.seconds, total: data.total });
+    this.pending.delete(data.id);
+    if (data.type === "ready") {
+      this.info = data.info;
+      this.custom = data.custom;
+      this.starting?.resolve(this.info);
+      this.starting = null;
+      waiter?.resolve(this.info);
+      this.emit("ready", this.info);
+    } else if (data.type === "result") waiter?.resolve(data.result);
+    else if (data.type === "calibration") waiter?.resolve(data.profile);
+    else if (data.type === "error") {
+      const error = errorOf(data);
+      if (data.during === "live") this.endListening(error);
+      else if (waiter) waiter.reject(error);
+      else if (this.starting) this.starting.reject(error);
+      else this.emit("error", error);
+      if (data.fatal) this.restart(error);
+    }
+  }
+
+  /** A panic aborted the wasm instance: a new Worker with the built-in model. */
+  restart(cause) {
+    this.endListening(null);
+    this.worker.terminate();
+    const error = new SpeechEmotionError("engine-crashed", `The classifier crashed (${cause.message}) and was restarted with the built-in model.`);
+    this.rejectAll(error);
+    this.emit("error", error);
+    this.ready = this.startWorker();
+  }
+
+  emit(type, detail) {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+
+  rejectAll(error) {
+    for (const waiter of this.pending.values()) waiter.reject(error);
+    this.pending.clear();
+  }
+
+  request(message, transfer = [], onProgress = undefined) {
+    if (this.closed) return Promise.reject(new SpeechEmotionError("engine-closed", "This SpeechEmotion was closed; create a new one."));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, onProgress });
+      this.worker.postMessage({ id, ...message }, transfer);
+    });
+  }
+
+  // ---- live ---------------------------------------------------------------------------
+
+  /**
+   * Listens to the microphone (asks for permission). Resolves once audio flows.
+   * @param {object} [options]
+   * @param {(p: Prediction) => void} [options.onPrediction] every update (4 per second)
+   * @param {(state: "listening"|"stopped", error?: SpeechEmotionError) => void} [options.onState]
+   * @param {(peak: number) => void} [options.onLevel] input peak 0…1, once per frame
+   */
+  async listen({ onPrediction, onState, onLevel } = {}) {
+    await this.ready;
+    this.stopListening();
+    const sampleRate = await this.capture.start((rate, port) => this.worker.postMessage({ type: "start", sampleRate: rate, port }, [port]), onLevel);
+    const forward = (e) => onPrediction?.(e.detail);
+    this.addEventListener("prediction", forward);
+    const listener = {
+      sampleRate,
+      running: true,
+      stop: () => {
+        if (this.listener?.listener === listener) this.endListening(null);
+      },
+    };
+    const finish = (error) => {
+      listener.running = false;
+      this.removeEventListener("prediction", forward);
+      onState?.("stopped", error ?? undefined);
+    };
+    this.listener = { listener, finish };
+    onState?.("listening");
+    return listener;
+  }
+
+  get listening() {
+    return this.listener !== null;
+  }
+
+  /** Stops listening (the microphone is released); error says why, when it was not asked. */
+  endListening(error) {
+    if (!this.listener) return;
+    const { finish } = this.listener;
+    this.listener = null;
+    this.capture.stop();
+    this.worker.postMessage({ type: "stop" });
+    finish(error);
+    if (error) this.emit("error", error);
+  }
+
+  stopListening() {
+    this.endListening(null);
+  }
+
+  // ---- clips ---------------------------------------------------------------------------
+
+  /**
+   * Classifies a recording: a WAV is read a block at a time in the Worker (any length,
+   * flat memory); any other format is decoded by the browser (decodeAudioData).
+   * @param {Blob} file
+   * @param {{onProgress?: (p: {seconds: number, total: number}) => void}} [options]
+   */
+  async classifyFile(file, { onProgress } = {}) {
+    await this.ready;
+    const streamed = await this.request({ type: "classify-file", file }, [], onProgress);
+    if (streamed) return streamed;
+    const { samples, sampleRate } = await this.decode(file);
+    return this.request({ type: "classify", samples, sampleRate }, [samples.buffer]);
+  }
+
+  /** Classifies mono samples at any rate (the engine resamples). */
+  async classify(samples, sampleRate) {
+    await this.ready;
+    const copy = Float32Array.from(samples);
+    return this.request({ type: "classify", samples: copy, sampleRate }, [copy.buffer]);
+  }
+
+  /** Mono samples of any format the browser decodes, at the model's rate. */
+  async decode(file) {
+    const name = file.name ? `"${file.name}"` : "This recording";
+    const bytes = await file.arrayBuffer();
+    // Decoding at the model rate: the browser resamples, a 16 kHz file passes unchanged.
+    const context = new OfflineAudioContext({ numberOfChannels: 1, length: 1, sampleRate: this.info.sampleRate });
+    let buffer;
+    try {
+      buffer = await context.decodeAudioData(bytes);
+    } catch (e) {
+      throw new SpeechEmotionError("not-audio", `${name} is not an audio file this browser can decode.`, { cause: e });
+    }
+    if (buffer.length === 0) throw new SpeechEmotionError("no-audio", `${name} contains no audio.`);
+    const mono = new Float32Array(buffer.length);
+    for (let c = 0; c < buffer.numberOfChannels; c++) {
+      const channel = buffer.getChannelData(c);
+      for (let i = 0; i < mono.length; i++) mono[i] += channel[i] / buffer.numberOfChannels;
+    }
+    return { samples: mono, sampleRate: buffer.sampleRate };
+  }
+
+  // ---- models ----------------------------------------------------------------------------
+
+  /**
+   * Uses another model: the .onnx and its metadata .json (as in the package's models),
+   * each a URL, Blob, ArrayBuffer (the model) or string/object (the metadata). Resolves with
+   * its ModelInfo; rejects with "model-invalid" and keeps the previous model when it does
+   * not fit. Listening stops; the calibration is forgotten (it belongs to one model).
+   */
+  async loadModel(onnx, metadata) {
+    await this.ready;
+    const [bytes, text] = await Promise.all([bytesOf(onnx, "model"), textOf(metadata, "metadata")]);
+    this.stopListening();
+    return this.request({ type: "model", onnx: bytes, metadata: text }, [bytes]);
+  }
+
+  /** Back to the model built into the package. */
+  async useBuiltinModel() {
+    await this.ready;
+    this.stopListening();
+    return this.request({ type: "model" });
+  }
+
+  // ---- calibration ---------------------------------------------------------------------
+
+  /** Calibrates to a speaker from a recording of their calm, ordinary speech (10–20 s). */
+  async calibrate(file) {
+    await this.ready;
+    const { samples, sampleRate } = await this.decode(file);
+    return this.request({ type: "calibrate", samples, sampleRate }, [samples.buffer]);
+  }
+
+  /** Calibrates from the next `seconds` of the live microphone (listen() first). */
+  async calibrateLive(seconds = CALIBRATION_SECONDS) {
+    await this.ready;
+    return this.request({ type: "calibrate-live", seconds });
+  }
+
+  /** Forgets the calibration: results are relative to an average voice again. */
+  async newSpeaker() {
+    await this.ready;
+    return this.request({ type: "new-speaker" });
+  }
+
+  /** Stops listening and the Worker. */
+  close() {
+    this.stopListening();
+    this.closed = true;
+    this.worker.terminate();
+    this.rejectAll(new SpeechEmotionError("engine-closed", "This SpeechEmotion was closed."));
+  }
+}
+
+// ---- one-line use: a shared engine, made on first use ----------------------------------
+
+let shared = null;
+
+/** The engine the functions below share (created on first use). */
+export function sharedEngine() {
+  if (!shared || shared.closed) shared = new SpeechEmotion();
+  return shared;
+}
+
+/**
+ * Listens to the microphone with the shared engine.
+ * `model: {onnx, metadata}` loads that model first (see SpeechEmotion.loadModel).
+ */
+export async function listen({ model, ...options } = {}) {
+  const engine = sharedEngine();
+  if (model) await engine.loadModel(model.onnx, model.metadata);
+  return engine.listen(options);
+}
+
+/** Classifies a File or Blob with the shared engine. */
+export const classifyFile = (file, options) => sharedEngine().classifyFile(file, options);
+
+/** Makes the shared engine use another model (see SpeechEmotion.loadModel). */
+export const loadModel = (onnx, metadata) => sharedEngine().loadModel(onnx, metadata);

@@ -1,0 +1,20 @@
+import type { Prediction, SpeechEmotion, SpeechEmotionError } from "./index.js";
+
+/** `<speech-emotion-meter>`: Start/Stop, the live state and one bar per emotion. */
+export class SpeechEmotionMeter extends HTMLElement {
+  /** The engine it uses (default: the package's shared engine); set before it is connected. */
+  engine: SpeechEmotion | null;
+  start(): Promise<void>;
+  stop(): void;
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    "speech-emotion-meter": SpeechEmotionMeter;
+  }
+  interface HTMLElementEventMap {
+    prediction: CustomEvent<Prediction>;
+    statechange: CustomEvent<{ state: string }>;
+  }
+}
+export type { SpeechEmotionError };
