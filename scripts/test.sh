@@ -24,8 +24,10 @@ section "Rust: the engine is publishable (cargo package with the embedded model;
 cargo package -p speech-emotion --allow-dirty --quiet
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p speech-emotion --quiet
 
-section "Rust: the wasm shell's tests in headless Chromium (wasm-pack test)"
+section "Rust: the wasm shell's tests in headless Chromium and Firefox (wasm-pack test)"
 CHROMEDRIVER="$(command -v chromedriver)" wasm-pack test --headless --chrome wasm
+# The same tests in Firefox ESR (the build above is reused; only the runner changes).
+GECKODRIVER="$(command -v geckodriver)" wasm-pack test --headless --firefox wasm
 
 section "Python: training feature tests (pytest)"
 .venv-test/bin/python -m pytest training/tests -q
