@@ -131,6 +131,14 @@ for (const [name, prepare] of Object.entries(pages)) {
       assert.equal(await page.locator("#label").getAttribute("data-label"), cliResults([CLIP])[0].label);
     });
 
+    test("a file that is not audio is a SpeechEmotionError with code not-audio", async () => {
+      await page.evaluate(() => delete document.getElementById("label").dataset.label);
+      await page.setInputFiles("#file", { name: "notes.txt", mimeType: "text/plain", buffer: Buffer.from("not audio at all") });
+      await page.waitForFunction(() => document.getElementById("label").dataset.error, null, { timeout: 30_000 });
+      assert.equal(await page.locator("#label").getAttribute("data-error"), "not-audio");
+      assert.match(await page.locator("#label").textContent(), /"notes\.txt" is not an audio file this browser can decode/);
+    });
+
     test("every request stayed on the page's origin, and nothing failed", () => {
       assert.deepEqual(requests.filter((url) => !url.startsWith(origin + "/") && !/^(blob|data):/.test(url)), []);
       assert.deepEqual(errors, []);
