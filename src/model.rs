@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use tract_onnx::prelude::*;
 
 use crate::features::{FeatureParams, NormalizationSpec};
+use crate::incremental::{split_graph, RingState, Split, StreamingMode};
 use crate::{Error, Result};
 
 /// The shipped default model (4 classes) and its metadata.
@@ -192,6 +193,10 @@ pub struct EmotionModel {
     meta: ModelMetadata,
     state: TypedSimpleState,
     input: Vec<f32>,
+    /// The graph cut into per-frame layers and pooling plus head, when it can be
+    /// (see [`crate::incremental`]); streams then compute only new frames.
+    split: Option<Split>,
+    streaming: StreamingMode,
 }
 
 impl std::fmt::Debug for EmotionModel {
@@ -219,17 +224,12 @@ impl EmotionModel {
         // from bytes is untrusted input: such a panic is turned into an error here. (In
         // the browser a panic aborts the wasm instance instead; the page then restarts its
         // worker with a message.)
-        let plan = std::panic::catch_unwind(|| Self::plan(onnx, &shape)).unwrap_or_else(|panic| {
-            let why = panic
-                .downcast_ref::<String>()
-                .map(String::as_str)
-                .or_else(|| panic.downcast_ref::<&str>().copied())
-                .unwrap_or("unknown reason");
-            Err(Error::Model(format!("the graph could not be analysed: {why}")))
-        })?;
+        let (proto, plan) = std::panic::catch_unwind(|| Self::plan(onnx, &shape))
+            .unwrap_or_else(|panic| Err(Error::Model(format!("the graph could not be analysed: {}", panic_message(&panic)))))?;
         let state = plan.spawn().map_err(|e| Error::Model(format!("cannot start the model: {e:#}")))?;
         let input = vec![0.0; meta.window_frames * meta.features.n_mfcc];
-        let mut model = Self { meta, state, input };
+        let streaming = StreamingMode::FullWindow { reason: "not analysed yet".into() };
+        let mut model = Self { meta, state, input, split: None, streaming };
         let n_outputs = model.meta.labels.len() + 1;
         let probe = model.run()?;
         if probe.len() != n_outputs {
@@ -239,14 +239,61 @@ impl EmotionModel {
                 n_outputs - 1
             )));
         }
+        match model.split(&proto) {
+            Ok(split) => {
+                model.streaming = split.mode();
+                model.split = Some(split);
+            }
+            Err(reason) => model.streaming = StreamingMode::FullWindow { reason },
+        }
         Ok(model)
     }
 
+    /// Cuts the graph for incremental streaming and checks the cut against the whole graph
+    /// (see [`crate::incremental`]); any failure only means the stream runs whole windows.
+    fn split(&mut self, proto: &tract_onnx::pb::ModelProto) -> std::result::Result<Split, String> {
+        let meta = self.meta.clone();
+        let graph = split_graph(proto, meta.window_frames)?;
+        if let Some(declared) = &meta.streaming
+            && declared.receptive_field != graph.receptive_field()
+        {
+            return Err(format!(
+                "the metadata's streaming.receptive_field {} differs from the graph's {}",
+                declared.receptive_field,
+                graph.receptive_field()
+            ));
+        }
+        // One trunk run per hop of the default stream; other hops take several or overlap.
+        let hop_samples = (crate::stream::StreamConfig::default().hop_seconds * meta.sample_rate() as f64).round() as usize;
+        let chunk = hop_samples.div_ceil(meta.features.hop_length).max(1);
+        let mut full = |window: &[f32]| {
+            self.input.copy_from_slice(window);
+            self.run()
+        };
+        let (window, n_in) = (meta.window_frames, meta.features.n_mfcc);
+        let build = std::panic::AssertUnwindSafe(|| Split::build(&graph, window, n_in, chunk, &mut full));
+        std::panic::catch_unwind(build).unwrap_or_else(|panic| Err(format!("tract failed: {}", panic_message(&panic))))
+    }
+
+    /// Whether a stream computes only new frames with this model, or why it cannot.
+    pub fn streaming_mode(&self) -> &StreamingMode {
+        &self.streaming
+    }
+
+    /// A fresh ring of per-frame activations for a stream, when the model is split.
+    pub(crate) fn new_ring(&self) -> Option<RingState> {
+        self.split.as_ref().map(RingState::new)
+    }
+
     /// Reads, checks and optimises the graph for the input shape.
-    fn plan(onnx: &[u8], shape: &[usize]) -> Result<Arc<TypedRunnableModel>> {
+    fn plan(onnx: &[u8], shape: &[usize]) -> Result<(tract_onnx::pb::ModelProto, Arc<TypedRunnableModel>)> {
         let model_err = |stage: &str, e: TractError| Error::Model(format!("{stage}: {e:#}"));
-        let graph = tract_onnx::onnx()
-            .model_for_read(&mut std::io::Cursor::new(onnx))
+        let onnx_reader = tract_onnx::onnx();
+        let proto = onnx_reader
+            .proto_model_for_read(&mut std::io::Cursor::new(onnx))
+            .map_err(|e| model_err("not a readable ONNX model", e))?;
+        let graph = onnx_reader
+            .model_for_proto_model(&proto)
             .map_err(|e| model_err("not a readable ONNX model", e))?;
         // tract indexes input 0 without checking (found by fuzz/fuzz_targets/model_load.rs).
         let (n_inputs, n_outputs) = (graph.inputs.len(), graph.outputs.len());
@@ -255,13 +302,14 @@ impl EmotionModel {
                 "expected a graph with one input and one output, found {n_inputs} inputs and {n_outputs} outputs"
             )));
         }
-        graph
+        let plan = graph
             .with_input_fact(0, f32::fact(shape).into())
             .map_err(|e| model_err("input shape", e))?
             .into_optimized()
             .map_err(|e| model_err("cannot optimise the graph for the metadata's input shape", e))?
             .into_runnable()
-            .map_err(|e| model_err("cannot build an execution plan", e))
+            .map_err(|e| model_err("cannot build an execution plan", e))?;
+        Ok((proto, plan))
     }
 
     pub fn metadata(&self) -> &ModelMetadata {
@@ -286,11 +334,37 @@ impl EmotionModel {
         }
         self.input.copy_from_slice(normalized_window);
         let logits = self.run()?;
+        Ok(self.window_output(&logits))
+    }
+
+    /// The verdict of [`EmotionModel::predict`] on `normalized_window` (equal within float
+    /// rounding), from the per-frame activations in `ring`: only those of the last
+    /// `new_frames` frames are computed, the rest are the previous window's, shifted.
+    /// Needs a split model.
+    pub(crate) fn predict_incremental(
+        &mut self,
+        ring: &mut RingState,
+        normalized_window: &[f32],
+        new_frames: usize,
+    ) -> Result<WindowOutput> {
+        if normalized_window.len() != self.input.len() {
+            return Err(Error::InvalidInput(format!("a window is {} values, got {}", self.input.len(), normalized_window.len())));
+        }
+        let split = self.split.as_mut().ok_or_else(|| Error::Model("the model is not split for streaming".into()))?;
+        ring.update(split, normalized_window, new_frames)?;
+        let logits = split.head(ring)?;
+        if logits.len() != self.meta.labels.len() + 1 || logits.iter().any(|v| !v.is_finite()) {
+            return Err(Error::Model("the model's head produced a non-finite or misshapen output".into()));
+        }
+        Ok(self.window_output(&logits))
+    }
+
+    fn window_output(&self, logits: &[f32]) -> WindowOutput {
         let n = self.meta.labels.len();
-        Ok(WindowOutput {
+        WindowOutput {
             probabilities: softmax(&logits[..n], self.meta.output.temperature),
             speech_probability: 1.0 / (1.0 + (-logits[self.meta.speech.output_index]).exp()),
-        })
+        }
     }
 
     fn run(&mut self) -> Result<Vec<f32>> {
@@ -306,6 +380,10 @@ impl EmotionModel {
         }
         Ok(logits)
     }
+}
+
+fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> &str {
+    panic.downcast_ref::<String>().map(String::as_str).or_else(|| panic.downcast_ref::<&str>().copied()).unwrap_or("unknown reason")
 }
 
 /// Numerically stable `softmax(logits / temperature)`.

@@ -3,8 +3,12 @@
 //!
 //! Push chunks of any size at any supported input rate. The stream resamples to the model
 //! rate, computes and normalises only the MFCC frames that the new samples complete, and
-//! every `hop` runs the model over the last `window_frames` frames. Results depend only on
-//! the audio, not on how it was split into chunks.
+//! every `hop` classifies the last `window_frames` frames. When the model can be split
+//! ([`crate::incremental`], the shipped models can) only the frames new since the last hop
+//! go through its per-frame layers, and pooling plus head run on the window's kept
+//! activations; the result equals the whole window through the model within float noise
+//! (`tests/incremental.rs`). Results depend only on the audio, not on how it was split
+//! into chunks.
 
 use std::collections::VecDeque;
 
@@ -14,6 +18,7 @@ use crate::audio::{check_samples, StreamResampler};
 use crate::calibration::speaker_profile;
 use crate::decision::{Decider, State};
 use crate::features::{SpeakerNormalizer, SpeakerProfile, StreamingMfcc};
+use crate::incremental::RingState;
 use crate::model::EmotionModel;
 use crate::{Error, Result};
 
@@ -29,11 +34,15 @@ pub struct StreamConfig {
     /// Top smoothed probability below which the state is `Uncertain`; `None` takes the
     /// model metadata's threshold.
     pub uncertain_threshold: Option<f32>,
+    /// Compute only the new frames each hop when the model allows it
+    /// ([`crate::StreamingMode::Incremental`]); `false` runs the whole window through the
+    /// model every hop (for comparison).
+    pub incremental: bool,
 }
 
 impl Default for StreamConfig {
     fn default() -> Self {
-        Self { hop_seconds: 0.25, smoothing: 0.4, uncertain_threshold: None }
+        Self { hop_seconds: 0.25, smoothing: 0.4, uncertain_threshold: None, incremental: true }
     }
 }
 
@@ -92,6 +101,10 @@ pub struct EmotionStream {
     smoothed: Option<Vec<f32>>,
     silence_frame: Vec<f32>,
     failed: Option<String>,
+    /// The model's per-frame activations over the window, when it runs incrementally.
+    ring: Option<RingState>,
+    /// Frames normalised since the ring was last brought up to date.
+    new_frames: usize,
 }
 
 impl EmotionStream {
@@ -134,6 +147,8 @@ impl EmotionStream {
             smoothed: None,
             silence_frame,
             failed: None,
+            ring: if config.incremental { model.new_ring() } else { None },
+            new_frames: 0,
             mfcc,
             config,
             model,
@@ -158,6 +173,12 @@ impl EmotionStream {
         self.resampler.input_rate()
     }
 
+    /// Whether each hop computes only the new frames (see [`crate::incremental`]); the
+    /// model's [`EmotionModel::streaming_mode`] says why not when it cannot.
+    pub fn incremental(&self) -> bool {
+        self.ring.is_some()
+    }
+
     /// Forgets all audio: the window starts again as silence. A calibration stays.
     pub fn reset(&mut self) {
         let window_frames = self.model.metadata().window_frames;
@@ -177,6 +198,7 @@ impl EmotionStream {
         self.total_samples = 0;
         self.smoothed = None;
         self.failed = None;
+        self.new_frames = usize::MAX; // every activation in the ring is stale
     }
 
     /// Calibrates the stream to a speaker from a sample of their ordinary, calm speech
@@ -238,9 +260,11 @@ impl EmotionStream {
     fn consume(&mut self, samples: &[f32]) {
         let window_len = self.model.metadata().window_frames * self.n_mfcc;
         let (frames, normalizer, normalized) = (&mut self.frames, &mut self.normalizer, &mut self.normalized);
+        let new_frames = &mut self.new_frames;
         self.mfcc.push(samples, |frame| {
             normalizer.normalize_frame(frame, normalized);
             frames.extend(normalized.iter().copied());
+            *new_frames = new_frames.saturating_add(1);
         });
         if frames.len() > window_len {
             let excess = frames.len() - window_len;
@@ -260,7 +284,13 @@ impl EmotionStream {
         for (dst, src) in self.window.iter_mut().zip(self.frames.iter()) {
             *dst = *src;
         }
-        let out = self.model.predict(&self.window)?;
+        let out = match self.ring.as_mut() {
+            Some(ring) => {
+                let new_frames = std::mem::take(&mut self.new_frames);
+                self.model.predict_incremental(ring, &self.window, new_frames)?
+            }
+            None => self.model.predict(&self.window)?,
+        };
         let calibrated = self.normalizer.profile().is_some();
         if !self.decider.is_speech(&out) {
             let probabilities = self.smoothed.take().unwrap_or_else(|| out.probabilities.clone());
