@@ -62,8 +62,8 @@ const ready = (async () => {
   postMessage({ type: "error", code: "engine-failed", during: "start", message: startError });
 });
 
-// The error code of a failed request, by what was asked.
-const CODE_OF = { calibrate: "calibration-failed", "calibrate-live": "calibration-failed", model: "model-invalid" };
+// The error code of a failed request, by what was asked (model loading reports its own).
+const CODE_OF = { calibrate: "calibration-failed", "calibrate-live": "calibration-failed" };
 
 function fail(e, extra = {}) {
   // A Rust panic arrives as a RuntimeError: that instance can no longer be trusted.
