@@ -4,6 +4,7 @@ training and evaluation commands wrote:
     models/metrics-<model>.json     train.py: Python CV, calibration, size, MFLOPs, environment
     models/cli-eval-<model>.json    evaluate_cli.py: the Rust CLI on every fold, clean and degraded
     training/experiments.jsonl      train.py: one line per run, the table of what was tried
+    models/probe-<model>.json       stats_probe.py: what clip statistics and speaker normalisation reach
 
     python3 training/model_card.py            # rewrites every generated block
     python3 training/model_card.py --check    # exits 1 if models/README.md is stale
@@ -172,6 +173,18 @@ def experiments() -> list[str]:
     return out
 
 
+def probe(name: str = "emotion4") -> list[str]:
+    path = MODELS / f"probe-{name}.json"
+    if not path.exists():
+        return ["(stats_probe.py has not been run)"]
+    run = json.loads(path.read_text())
+    columns = list(next(iter(run["ua"].values())))
+    out = [f"| input ({run['classifier']}) | " + " | ".join(f"UA {c}" for c in columns) + " |",
+           "|---" * (len(columns) + 1) + "|"]
+    out += [f"| {k} | " + " | ".join(pct(r[c]) for c in columns) + " |" for k, r in run["ua"].items()]
+    return out + ["", f"{run['protocol']}; calibration: {run['calibration_clips']} neutral clips of the speaker. Command: `{run['command']}`."]
+
+
 def examples() -> list[str]:
     """The clips whose CLI results tests/model.rs replays (scripts/update-expectations.sh)."""
     files = {"emotion4": "model_expectations.jsonl", "emotion8": "model_expectations_emotion8.jsonl"}
@@ -188,7 +201,7 @@ def examples() -> list[str]:
 def blocks() -> dict[str, list[str]]:
     models = {n: load(n) for n in MODEL_NAMES if (MODELS / f"cli-eval-{n}.json").exists()}
     out = {"summary": summary(models), "robustness": robustness(models), "experiments": experiments(),
-           "examples": examples()}
+           "examples": examples(), "probe": probe()}
     for name, (metrics, cli) in models.items():
         out[name] = per_model(name, metrics, cli)
     return out

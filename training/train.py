@@ -90,6 +90,7 @@ class Pool:
         self.neutral = meta["labels"].index("neutral")
 
     aug = {"colour": 0.5, "floor": 0.0, "noisy": 0.3, "background": 0.1}
+    no_history = 0.4  # share of crops normalised from their own start (no earlier speech)
 
     def colour(self, rng) -> np.ndarray:
         """A random microphone/room colour in dB per mel band: smooth ripple, tilt, band limits."""
@@ -104,7 +105,8 @@ class Pool:
         return curve
 
     def history(self, speaker: str, exclude: int, rng, shift: np.ndarray) -> tuple[np.ndarray, float] | None:
-        k = int(rng.choice([0, 1, 2, 4, 8], p=[0.4, 0.15, 0.15, 0.15, 0.15]))
+        rest = (1 - self.no_history) / 4
+        k = int(rng.choice([0, 1, 2, 4, 8], p=[self.no_history, rest, rest, rest, rest]))
         if k == 0:
             return None
         pool = [i for i in self.by_speaker[speaker] if i != exclude]
@@ -182,6 +184,7 @@ def train_model(items, nonspeech, meta, args, seed, steps=None):
     meta = json.loads(json.dumps(meta))
     pool = Pool(items, nonspeech, meta)
     pool.aug = {k: getattr(args, f"aug_{k}") for k in Pool.aug}
+    pool.no_history = args.no_history
     set_normalization(meta, pool, rng)
     model = EmotionTdnn(pool.D.shape[1], len(meta["labels"]))
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-3)
@@ -192,6 +195,8 @@ def train_model(items, nonspeech, meta, args, seed, steps=None):
     for step in range(steps):
         model.train()
         x, y_emotion, y_speech = pool.sample(rng, args.batch, args.crop_frames)
+        if args.mask:  # SpecAugment on the normalised input: a band of coefficients, a stretch of time
+            x = mask_batch(x, rng)
         out = model(x)
         is_speech = y_emotion >= 0
         loss = F.binary_cross_entropy_with_logits(out[:, n], y_speech)
@@ -205,6 +210,16 @@ def train_model(items, nonspeech, meta, args, seed, steps=None):
             print(f"    step {step}/{steps} loss {loss.item():.3f} ({time.time() - started:.0f} s)", flush=True)
     model.eval()
     return model, meta
+
+
+def mask_batch(x: torch.Tensor, rng) -> torch.Tensor:
+    x = x.clone()
+    for b in range(len(x)):
+        c = int(rng.integers(1, 9)); c0 = int(rng.integers(1, x.shape[2] - c))  # never c0, the level
+        x[b, :, c0:c0 + c] = 0
+        t = int(rng.integers(0, x.shape[1] // 8)); t0 = int(rng.integers(0, x.shape[1] - t))
+        x[b, t0:t0 + t] = 0
+    return x
 
 
 @torch.no_grad()
@@ -257,15 +272,22 @@ def main() -> None:
     parser.add_argument("--note", default="")
     for k, v in Pool.aug.items():
         parser.add_argument(f"--aug-{k}", type=float, default=v, help=f"probability of the {k} augmentation")
+    parser.add_argument("--no-history", type=float, default=Pool.no_history, help="share of crops without a speaker history")
+    parser.add_argument("--mask", action="store_true", help="SpecAugment-style masks on the normalised input")
+    parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--prior-frames-level", type=float, help="override the metadata's (experiments)")
+    parser.add_argument("--n-mfcc", type=int, help="override the metadata's coefficients (experiments)")
     parser.add_argument("--confident-accuracy", type=float, default=0.75)
     parser.add_argument("--speech-pass", type=float, default=0.98, help="held-out speech windows the speech threshold keeps")
     args = parser.parse_args()
 
     started = time.time()
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
     meta = load_metadata(args.metadata)
     meta["streaming"] = {"receptive_field": receptive_field()}
+    if args.n_mfcc is not None:
+        meta["features"]["n_mfcc"] = args.n_mfcc
+        meta["input"]["shape"][2] = args.n_mfcc
     if args.prior_frames_level is not None:
         meta["normalization"]["prior_frames_level"] = args.prior_frames_level
     labels, n = meta["labels"], len(meta["labels"])

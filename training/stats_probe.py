@@ -1,0 +1,128 @@
+"""How much of the emotion is in MFCC statistics, and what speaker normalisation buys.
+
+    .venv-train/bin/python training/stats_probe.py        # about 2 minutes after train.py cached the features
+
+A diagnostic, not a model: each clip becomes one vector of MFCC statistics over its active
+frames (mean and spread of every coefficient, spread of its frame-to-frame change, level
+percentiles), an RBF SVM is scored with the same speaker-grouped folds as train.py and
+leave-one-corpus-out, and the input is varied:
+
+- `absolute`: the raw MFCCs;
+- `engine`: the model's input (the engine's causal speaker-relative normalisation, no history);
+- `engine+calibration`: the same with four neutral clips of the speaker as history
+  (what `--calibration` gives the model);
+- `engine+calibration+spread`: the same, each coefficient then divided by its spread over
+  the calibration clips' active frames (what a causal running variance in the engine
+  would give);
+- `speaker mean (statistics)`: every statistic minus its mean over four neutral clips of the
+  speaker, spreads included: what a normalisation of spread, not only of level and
+  colour, could reach.
+
+Writes models/probe-<model>.json; the model card's *Limitations* renders it.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import sys
+
+import numpy as np
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC
+
+from data import DATA, attach_features, dct_matrix, load_clips
+from features import REPO, load_metadata
+from normalize import active_frames, frame_levels, history_of, normalize
+from scoring import confusion_of, ua
+from train import alias_map, speaker_folds
+
+CALIBRATION_CLIPS = 4
+
+
+def statistics(m: np.ndarray) -> np.ndarray:
+    d = np.diff(m, axis=0)
+    return np.concatenate([m.mean(0), m.std(0), d.std(0), np.percentile(m[:, 0], [10, 50, 90])])
+
+
+def calibration_history(items, i, D, meta):
+    """Sum and count of the active frames of the speaker's first neutral clips (not clip i)."""
+    neutral = meta["labels"].index("neutral")
+    same = [j for j, it in enumerate(items) if it["speaker"] == items[i]["speaker"] and it["label"] == neutral and j != i]
+    total, count = np.zeros(D.shape[1]), 0.0
+    for j in same[:CALIBRATION_CLIPS]:
+        s, c = history_of(items[j]["logmel"] @ D, meta)
+        total, count = total + s, count + c
+    return same[:CALIBRATION_CLIPS], (total, count)
+
+
+def spread_of(items, clips, D, meta, history):
+    """Standard deviation of the calibration clips' normalised active frames, per coefficient."""
+    frames = []
+    for j in clips:
+        m = items[j]["logmel"] @ D
+        f = meta["features"]
+        active = active_frames(frame_levels(m, f["n_mels"]), meta["normalization"], f["hop_length"] / f["sample_rate"])
+        frames.append(normalize(m, meta, history)[active])
+    frames = np.concatenate(frames) if frames else np.zeros((0, D.shape[1]))
+    return frames.std(axis=0) + 0.1 if len(frames) > 10 else np.ones(D.shape[1])
+
+
+def score(X, y, speakers, corpora, n_labels, n_folds):
+    def model():
+        return make_pipeline(StandardScaler(), SVC(C=3, class_weight="balanced"))
+    pooled = {c: [] for c in sorted(set(corpora))}
+    for fold in speaker_folds(n_folds):
+        test = np.isin(speakers, list(fold))
+        predicted = model().fit(X[~test], y[~test]).predict(X[test])
+        for c in pooled:
+            pooled[c] += list(zip(y[test & (corpora == c)], predicted[corpora[test] == c]))
+    out = {f"cv {c}": ua(confusion_of(r, n_labels)) for c, r in pooled.items()}
+    for a, b in (("ravdess", "nemo"), ("nemo", "ravdess")):
+        predicted = model().fit(X[corpora == a], y[corpora == a]).predict(X[corpora == b])
+        out[f"{a} -> {b}"] = ua(confusion_of(list(zip(y[corpora == b], predicted)), n_labels))
+    return out
+
+
+def main() -> None:
+    meta = load_metadata(sys.argv[1] if len(sys.argv) > 1 else REPO / "models" / "emotion4.json")
+    emotions = {r["emotion"] for c in ("ravdess", "nemo") for r in csv.DictReader(open(DATA / c / "manifest.csv"))}
+    items = load_clips(["ravdess", "nemo"], alias_map(meta, emotions), meta["labels"])
+    attach_features(items, meta, 0)
+    f, spec = meta["features"], meta["normalization"]
+    D, hop = dct_matrix(f), f["hop_length"] / f["sample_rate"]
+
+    rows = {"absolute": [], "engine": [], "engine+calibration": [], "engine+calibration+spread": []}
+    calibration_of = []
+    for i, it in enumerate(items):
+        m = it["logmel"] @ D
+        active = active_frames(frame_levels(m, f["n_mels"]), spec, hop)
+        keep = active if active.sum() > 10 else np.ones(len(m), dtype=bool)
+        clips, history = calibration_history(items, i, D, meta)
+        calibration_of.append(clips)
+        rows["absolute"].append(statistics(m[keep]))
+        rows["engine"].append(statistics(normalize(m, meta, None)[keep]))
+        x = normalize(m, meta, history)
+        rows["engine+calibration"].append(statistics(x[keep]))
+        rows["engine+calibration+spread"].append(statistics(x[keep] / spread_of(items, clips, D, meta, history)))
+    X = {k: np.array(v) for k, v in rows.items()}
+    X["speaker mean (statistics)"] = np.array([X["absolute"][i] - X["absolute"][c].mean(0) for i, c in enumerate(calibration_of)])
+
+    y = np.array([it["label"] for it in items])
+    speakers = np.array([it["speaker"] for it in items])
+    corpora = np.array([it["corpus"] for it in items])
+    results = {name: score(x, y, speakers, corpora, len(meta["labels"]), 3) for name, x in X.items()}
+    out = {"command": "python training/stats_probe.py" + "".join(f" {a}" for a in sys.argv[1:]),
+           "classifier": "RBF SVM (C 3, balanced classes) on standardised clip statistics",
+           "protocol": "3 speaker-grouped folds as train.py (pooled per corpus); leave-one-corpus-out",
+           "calibration_clips": CALIBRATION_CLIPS,
+           "ua": {k: {c: round(v, 4) for c, v in r.items()} for k, r in results.items()}}
+    path = REPO / "models" / f"probe-{meta['name']}.json"
+    path.write_text(json.dumps(out, indent=2) + "\n")
+    for name, r in out["ua"].items():
+        print(f"{name:28s} " + "  ".join(f"{c} {100 * v:.1f} %" for c, v in r.items()))
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
