@@ -14,6 +14,9 @@ leave-one-corpus-out, and the input is varied:
 - `engine+calibration+spread`: the same, each coefficient then divided by its spread over
   the calibration clips' active frames (what a causal running variance in the engine
   would give);
+- `engine+own spread`: no calibration; each frame divided by the causal running spread of
+  the clip's own active frames so far (shrunk towards 1 with 100 pseudo-frames), as a stream
+  without calibration would have it;
 - `speaker mean (statistics)`: every statistic minus its mean over four neutral clips of the
   speaker, spreads included: what a normalisation of spread, not only of level and
   colour, could reach.
@@ -56,6 +59,13 @@ def calibration_history(items, i, D, meta):
     return same[:CALIBRATION_CLIPS], (total, count)
 
 
+def running_spread(x, active, prior_frames=100.0):
+    """Causal spread per frame: the running mean square of the active frames so far, shrunk towards 1."""
+    sq = np.cumsum(np.where(active[:, None], x.astype(np.float64) ** 2, 0.0), axis=0)
+    n = np.cumsum(active.astype(np.float64))[:, None]
+    return np.sqrt((prior_frames + sq) / (prior_frames + n))
+
+
 def spread_of(items, clips, D, meta, history):
     """Standard deviation of the calibration clips' normalised active frames, per coefficient."""
     frames = []
@@ -92,7 +102,7 @@ def main() -> None:
     f, spec = meta["features"], meta["normalization"]
     D, hop = dct_matrix(f), f["hop_length"] / f["sample_rate"]
 
-    rows = {"absolute": [], "engine": [], "engine+calibration": [], "engine+calibration+spread": []}
+    rows = {"absolute": [], "engine": [], "engine+own spread": [], "engine+calibration": [], "engine+calibration+spread": []}
     calibration_of = []
     for i, it in enumerate(items):
         m = it["logmel"] @ D
@@ -101,7 +111,9 @@ def main() -> None:
         clips, history = calibration_history(items, i, D, meta)
         calibration_of.append(clips)
         rows["absolute"].append(statistics(m[keep]))
-        rows["engine"].append(statistics(normalize(m, meta, None)[keep]))
+        x = normalize(m, meta, None)
+        rows["engine"].append(statistics(x[keep]))
+        rows["engine+own spread"].append(statistics((x / running_spread(x, active))[keep]))
         x = normalize(m, meta, history)
         rows["engine+calibration"].append(statistics(x[keep]))
         rows["engine+calibration+spread"].append(statistics(x[keep] / spread_of(items, clips, D, meta, history)))
