@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use rustfft::{num_complex::Complex32, Fft, FftPlanner};
+use realfft::{num_complex::Complex32, RealFftPlanner, RealToComplex};
 
 use super::{dct2_ortho_matrix, hann_window_centered, mel_filterbank, FeatureParams, MelFilterbank};
 use crate::Result;
@@ -12,7 +12,9 @@ pub struct MfccExtractor {
     window: Vec<f32>,
     mel: MelFilterbank,
     dct: Vec<f32>,
-    fft: Arc<dyn Fft<f32>>,
+    /// A real-input FFT: half the work of a complex one of the same length.
+    fft: Arc<dyn RealToComplex<f32>>,
+    windowed: Vec<f32>,
     spectrum: Vec<Complex32>,
     scratch: Vec<Complex32>,
     power: Vec<f32>,
@@ -23,8 +25,8 @@ pub struct MfccExtractor {
 impl MfccExtractor {
     pub fn new(params: &FeatureParams) -> Result<Self> {
         params.validate()?;
-        let fft = FftPlanner::new().plan_fft_forward(params.n_fft);
-        let scratch = vec![Complex32::default(); fft.get_inplace_scratch_len()];
+        let fft = RealFftPlanner::<f32>::new().plan_fft_forward(params.n_fft);
+        let scratch = fft.make_scratch_vec();
         Ok(Self {
             window: hann_window_centered(params.win_length, params.n_fft),
             mel: mel_filterbank(
@@ -35,7 +37,8 @@ impl MfccExtractor {
                 params.fmax as f64,
             ),
             dct: dct2_ortho_matrix(params.n_mfcc, params.n_mels),
-            spectrum: vec![Complex32::default(); params.n_fft],
+            windowed: fft.make_input_vec(),
+            spectrum: fft.make_output_vec(),
             power: vec![0.0; params.n_fft / 2 + 1],
             mel_db: vec![0.0; params.n_mels],
             db_offset: 10.0 * params.db_ref.max(params.db_amin).log10(),
@@ -57,10 +60,13 @@ impl MfccExtractor {
     pub fn compute_frame(&mut self, frame: &[f32], out: &mut [f32]) {
         assert_eq!(frame.len(), self.params.n_fft, "a frame is n_fft samples");
         assert_eq!(out.len(), self.params.n_mfcc, "a frame yields n_mfcc coefficients");
-        for ((slot, &x), &w) in self.spectrum.iter_mut().zip(frame).zip(&self.window) {
-            *slot = Complex32::new(x * w, 0.0);
+        for ((slot, &x), &w) in self.windowed.iter_mut().zip(frame).zip(&self.window) {
+            *slot = x * w;
         }
-        self.fft.process_with_scratch(&mut self.spectrum, &mut self.scratch);
+        // Lengths are fixed at construction, so this cannot fail.
+        self.fft
+            .process_with_scratch(&mut self.windowed, &mut self.spectrum, &mut self.scratch)
+            .expect("buffers sized by the plan");
         for (p, c) in self.power.iter_mut().zip(&self.spectrum) {
             *p = c.norm_sqr();
         }
