@@ -4,10 +4,12 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
-# Size over speed for the download: opt-level "s" and no symbol names take the module from
-# 17.3 MB (4.1 MB gzip) to 9.6 MB (2.5 MB gzip) at about the same per-update time
-# (benches/run.mjs). The native CLI keeps the O3 release profile.
-export CARGO_PROFILE_RELEASE_OPT_LEVEL=s CARGO_PROFILE_RELEASE_STRIP=true
+# Size over speed for the download: opt-level "s" and no symbol names took the SIMD module
+# from 17.3 MB (4.1 MB gzip) to 9.6 MB (2.5 MB gzip) at about the same per-update time
+# (benches/run.mjs); "z" takes it from 10.23 MB / 1.73 MB brotli to 8.50 MB / 1.59 MB
+# (benches/size-history.md; its per-update time is still to be measured on a quiet machine).
+# The hot numeric crates stay at -O3 (Cargo.toml). The native CLI keeps the O3 release profile.
+export CARGO_PROFILE_RELEASE_OPT_LEVEL=z CARGO_PROFILE_RELEASE_STRIP=true
 build() { # OUT_DIR TARGET_DIR RUSTFLAGS   (wasm-pack resolves --out-dir against the crate)
   CARGO_TARGET_DIR="$PWD/$2" RUSTFLAGS="$3" \
     wasm-pack build --target web --release --out-dir "$PWD/$1" --out-name speech_emotion --no-pack wasm
@@ -17,6 +19,30 @@ build() { # OUT_DIR TARGET_DIR RUSTFLAGS   (wasm-pack resolves --out-dir against
 PKG=www/speech-emotion
 build $PKG/pkg target "-C target-feature=+simd128"
 build $PKG/pkg-scalar target/wasm-scalar ""
+
+# wasm-opt (binaryen 116, the crates.io build that scripts/setup.sh installs; wasm-pack's own
+# run is off in wasm/Cargo.toml because Debian's binaryen 108 breaks wasm-bindgen's tables).
+# Measured on the SIMD module (benches/size-history.md): -O1 plus duplicate-function
+# elimination takes the "z" build from 8.50 to 7.97 MB raw, 2.41 to 2.36 MB gzip and 1.586
+# to 1.561 MB brotli (the "s" build: 10.17 → 9.52 MB, 1.717 → 1.703 MB brotli). -Os, -Oz and
+# -O2 shrink the raw "s" module more (to 8.9-9.3 MB) but make the brotli one ~6 % larger,
+# and the compressed size is what is downloaded. The features are the ones
+# rustc 1.95 emits for wasm32 by default, plus SIMD: wasm-opt validates the module against
+# them, and even pkg-scalar/ holds SIMD instructions (in 3,298 functions as of this writing,
+# though it is built without +simd128; to be found out).
+WASM_OPT_VERSION=116
+command -v wasm-opt >/dev/null && [ "$(wasm-opt --version | awk '{print $3}')" = "$WASM_OPT_VERSION" ] || {
+  echo "wasm-opt $WASM_OPT_VERSION is missing: run bash scripts/setup.sh (cargo install --locked wasm-opt --version 0.$WASM_OPT_VERSION.1)" >&2
+  exit 1
+}
+FEATURES="--enable-sign-ext --enable-mutable-globals --enable-nontrapping-float-to-int --enable-bulk-memory --enable-reference-types --enable-multivalue --enable-simd"
+optimize() { # WASM
+  wasm-opt "$1" $FEATURES -O1 --duplicate-function-elimination --remove-unused-module-elements \
+    --strip-debug --strip-producers -o "$1.opt"
+  mv "$1.opt" "$1"
+}
+optimize $PKG/pkg/speech_emotion_bg.wasm
+optimize $PKG/pkg-scalar/speech_emotion_bg.wasm
 ls -l $PKG/pkg/*.wasm $PKG/pkg-scalar/*.wasm
 # The licences travel with the npm package (code MIT OR Apache-2.0; weights CC BY-NC-SA 4.0).
 cp LICENSE-MIT LICENSE-APACHE LICENSE-MODEL.md $PKG/

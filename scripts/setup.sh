@@ -2,7 +2,7 @@
 # Installs whatever this project needs and is missing. Safe to run again: each step checks
 # first and does nothing when it is already satisfied. Sourced by demo.sh and test.sh.
 #   bash scripts/setup.sh [--browser] [--python] [--checks] [--engines]
-# Without options: what the demo needs (Rust's wasm target, wasm-pack, wasm-bindgen).
+# Without options: what the demo needs (Rust's wasm target, wasm-pack, wasm-bindgen, wasm-opt).
 # --checks adds the test command's tools (cargo-deny).
 # --engines adds Firefox ESR and WebKitGTK with their WebDriver servers (tests/engines/).
 set -euo pipefail
@@ -51,6 +51,13 @@ if have wasm-bindgen && [ "$(wasm-bindgen --version | awk '{print $2}')" = "$bin
 else
   # Without --locked: the CLI's own lockfile pins a yanked crate.
   cargo install wasm-bindgen-cli --version "$bindgen_version" --force
+fi
+
+step "wasm-opt 116 (binaryen from crates.io, built from source: scripts/build-wasm.sh runs it; Debian's 108 breaks the module)"
+if have wasm-opt && [ "$(wasm-opt --version | awk '{print $3}')" = "116" ]; then
+  echo "wasm-opt 116 present"
+else
+  cargo install --locked wasm-opt --version 0.116.1
 fi
 
 if [ "$want_checks" = 1 ]; then
