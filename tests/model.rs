@@ -78,6 +78,22 @@ fn corrupt_or_mismatched_models_are_rejected_with_a_reason() {
     }
 }
 
+/// The engine carries the ONNX operators small audio models use; attention and other
+/// transformer operators are left out of the build (they cost 50 KB of every page's
+/// download). A graph that needs one is refused with the operator's name, not a panic.
+#[test]
+fn a_graph_with_an_operator_the_engine_lacks_is_refused_by_name() {
+    use prost::Message;
+    let mut graph = tract_onnx::pb::ModelProto::decode(EMBEDDED_ONNX).unwrap();
+    let nodes = &mut graph.graph.as_mut().unwrap().node;
+    let relu = nodes.iter_mut().find(|n| n.op_type == "Relu").unwrap();
+    relu.op_type = "MultiHeadAttention".into();
+    relu.domain = "com.microsoft".into();
+    let err = EmotionModel::from_bytes(&graph.encode_to_vec(), EMBEDDED_METADATA).unwrap_err();
+    assert!(matches!(err, Error::Model(_)), "{err}");
+    assert!(err.to_string().contains("MultiHeadAttention"), "{err}");
+}
+
 #[test]
 fn a_version_1_metadata_file_fails_with_what_to_do() {
     let err = ModelMetadata::from_json(r#"{"format_version": 1, "labels": ["a", "b"]}"#).unwrap_err();
