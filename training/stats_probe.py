@@ -48,15 +48,9 @@ def statistics(m: np.ndarray) -> np.ndarray:
     return np.concatenate([m.mean(0), m.std(0), d.std(0), np.percentile(m[:, 0], [10, 50, 90])])
 
 
-def calibration_history(items, i, D, meta):
-    """Sum and count of the active frames of the speaker's first neutral clips (not clip i)."""
-    neutral = meta["labels"].index("neutral")
-    same = [j for j, it in enumerate(items) if it["speaker"] == items[i]["speaker"] and it["label"] == neutral and j != i]
-    total, count = np.zeros(D.shape[1]), 0.0
-    for j in same[:CALIBRATION_CLIPS]:
-        s, c = history_of(items[j]["logmel"] @ D, meta)
-        total, count = total + s, count + c
-    return same[:CALIBRATION_CLIPS], (total, count)
+def calibration_clips(items, i, neutral_of):
+    """The speaker's first neutral clips, clip i left out: its calibration sample."""
+    return tuple(j for j in neutral_of[items[i]["speaker"]] if j != i)[:CALIBRATION_CLIPS]
 
 
 def running_spread(x, active, prior_frames=100.0):
@@ -66,16 +60,18 @@ def running_spread(x, active, prior_frames=100.0):
     return np.sqrt((prior_frames + sq) / (prior_frames + n))
 
 
-def spread_of(items, clips, D, meta, history):
-    """Standard deviation of the calibration clips' normalised active frames, per coefficient."""
-    frames = []
+def calibration(clips, mfccs, actives, meta):
+    """A calibration sample's history (sum and count of its active frames) and the spread
+    of its normalised active frames per coefficient."""
+    total, count = np.zeros(mfccs[0].shape[1]), 0.0
     for j in clips:
-        m = items[j]["logmel"] @ D
-        f = meta["features"]
-        active = active_frames(frame_levels(m, f["n_mels"]), meta["normalization"], f["hop_length"] / f["sample_rate"])
-        frames.append(normalize(m, meta, history)[active])
-    frames = np.concatenate(frames) if frames else np.zeros((0, D.shape[1]))
-    return frames.std(axis=0) + 0.1 if len(frames) > 10 else np.ones(D.shape[1])
+        s, c = history_of(mfccs[j], meta)
+        total, count = total + s, count + c
+    history = (total, count)
+    frames = [normalize(mfccs[j], meta, history)[actives[j]] for j in clips]
+    frames = np.concatenate(frames) if frames else np.zeros((0, len(total)))
+    spread = frames.std(axis=0) + 0.1 if len(frames) > 10 else np.ones(len(total))
+    return history, spread
 
 
 def score(X, y, speakers, corpora, n_labels, n_folds):
@@ -102,21 +98,30 @@ def main() -> None:
     f, spec = meta["features"], meta["normalization"]
     D, hop = dct_matrix(f), f["hop_length"] / f["sample_rate"]
 
+    mfccs = [it["logmel"] @ D for it in items]
+    actives = [active_frames(frame_levels(m, f["n_mels"]), spec, hop) for m in mfccs]
+    neutral_of = {}
+    for j, it in enumerate(items):
+        if it["label"] == meta["labels"].index("neutral"):
+            neutral_of.setdefault(it["speaker"], []).append(j)
+    samples = {}  # calibration clips -> (history, spread): the same few per speaker
+
     rows = {"absolute": [], "engine": [], "engine+own spread": [], "engine+calibration": [], "engine+calibration+spread": []}
     calibration_of = []
-    for i, it in enumerate(items):
-        m = it["logmel"] @ D
-        active = active_frames(frame_levels(m, f["n_mels"]), spec, hop)
+    for i, (m, active) in enumerate(zip(mfccs, actives)):
         keep = active if active.sum() > 10 else np.ones(len(m), dtype=bool)
-        clips, history = calibration_history(items, i, D, meta)
-        calibration_of.append(clips)
+        clips = calibration_clips(items, i, neutral_of)
+        if clips not in samples:
+            samples[clips] = calibration(clips, mfccs, actives, meta)
+        history, spread = samples[clips]
+        calibration_of.append(list(clips))
         rows["absolute"].append(statistics(m[keep]))
         x = normalize(m, meta, None)
         rows["engine"].append(statistics(x[keep]))
         rows["engine+own spread"].append(statistics((x / running_spread(x, active))[keep]))
         x = normalize(m, meta, history)
         rows["engine+calibration"].append(statistics(x[keep]))
-        rows["engine+calibration+spread"].append(statistics(x[keep] / spread_of(items, clips, D, meta, history)))
+        rows["engine+calibration+spread"].append(statistics(x[keep] / spread))
     X = {k: np.array(v) for k, v in rows.items()}
     X["speaker mean (statistics)"] = np.array([X["absolute"][i] - X["absolute"][c].mean(0) for i, c in enumerate(calibration_of)])
 
