@@ -53,11 +53,13 @@ else
   cargo install wasm-bindgen-cli --version "$bindgen_version" --force
 fi
 
-step "wasm-opt 116 (binaryen from crates.io, built from source: scripts/build-wasm.sh runs it; Debian's 108 breaks the module)"
-if have wasm-opt && [ "$(wasm-opt --version | awk '{print $3}')" = "116" ]; then
-  echo "wasm-opt 116 present"
+# The version scripts/build-wasm.sh runs (binaryen N is the crate 0.N.1).
+wasm_opt_version=$(sed -n 's/^WASM_OPT_VERSION=\([0-9]*\)$/\1/p' scripts/build-wasm.sh)
+step "wasm-opt $wasm_opt_version (binaryen from crates.io, built from source: scripts/build-wasm.sh runs it; Debian's 108 breaks the module)"
+if have wasm-opt && [ "$(wasm-opt --version | awk '{print $3}')" = "$wasm_opt_version" ]; then
+  echo "wasm-opt $wasm_opt_version present"
 else
-  cargo install --locked wasm-opt --version 0.116.1
+  cargo install --locked wasm-opt --version "0.$wasm_opt_version.1"
 fi
 
 if [ "$want_checks" = 1 ]; then
