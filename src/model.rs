@@ -323,15 +323,7 @@ impl EmotionModel {
     /// The verdict on one window of normalised MFCC frames (see
     /// [`crate::features::SpeakerNormalizer`]), row-major `window_frames × n_mfcc`.
     pub fn predict(&mut self, normalized_window: &[f32]) -> Result<WindowOutput> {
-        if normalized_window.len() != self.input.len() {
-            return Err(Error::InvalidInput(format!(
-                "a window is {} values ({} frames × {} coefficients), got {}",
-                self.input.len(),
-                self.meta.window_frames,
-                self.meta.features.n_mfcc,
-                normalized_window.len()
-            )));
-        }
+        self.check_window(normalized_window)?;
         self.input.copy_from_slice(normalized_window);
         let logits = self.run()?;
         Ok(self.window_output(&logits))
@@ -347,9 +339,7 @@ impl EmotionModel {
         normalized_window: &[f32],
         new_frames: usize,
     ) -> Result<WindowOutput> {
-        if normalized_window.len() != self.input.len() {
-            return Err(Error::InvalidInput(format!("a window is {} values, got {}", self.input.len(), normalized_window.len())));
-        }
+        self.check_window(normalized_window)?;
         let split = self.split.as_mut().ok_or_else(|| Error::Model("the model is not split for streaming".into()))?;
         ring.update(split, normalized_window, new_frames)?;
         let logits = split.head(ring)?;
@@ -357,6 +347,19 @@ impl EmotionModel {
             return Err(Error::Model("the model's head produced a non-finite or misshapen output".into()));
         }
         Ok(self.window_output(&logits))
+    }
+
+    fn check_window(&self, normalized_window: &[f32]) -> Result<()> {
+        if normalized_window.len() != self.input.len() {
+            return Err(Error::InvalidInput(format!(
+                "a window is {} values ({} frames × {} coefficients), got {}",
+                self.input.len(),
+                self.meta.window_frames,
+                self.meta.features.n_mfcc,
+                normalized_window.len()
+            )));
+        }
+        Ok(())
     }
 
     fn window_output(&self, logits: &[f32]) -> WindowOutput {
