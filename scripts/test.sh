@@ -3,6 +3,8 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
+# CI builds each crate once, so incremental caches only cost disk (CI ran out of it once).
+export CARGO_INCREMENTAL=0
 # Each section's time is printed at the end, so a slow suite shows before CI's limit does.
 t0=$(date +%s) last=$t0 current="set-up (installs)" times=()
 section() {
