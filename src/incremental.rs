@@ -432,7 +432,8 @@ impl Split {
             .map_err(tract_err("trunk"))?
             .with_input_fact(0, f32::fact([1, chunk_in, n_in]).into())
             .map_err(tract_err("trunk input"))?
-            .into_optimized()
+            .into_typed()
+            .and_then(crate::rewrites::optimize)
             .map_err(tract_err("trunk"))?
             .into_runnable()
             .map_err(tract_err("trunk plan"))?;
@@ -459,10 +460,9 @@ impl Split {
         for (i, (_, shape)) in shapes.iter().enumerate() {
             head = head.with_input_fact(i, f32::fact(shape).into()).map_err(tract_err("head input"))?;
         }
-        let mut head = head.into_typed().map_err(tract_err("head"))?.into_decluttered().map_err(tract_err("head"))?;
-        sums_as_products(&mut head).map_err(tract_err("head"))?;
         let head = head
-            .into_optimized()
+            .into_typed()
+            .and_then(crate::rewrites::optimize)
             .map_err(tract_err("head"))?
             .into_runnable()
             .map_err(tract_err("head plan"))?
@@ -546,34 +546,6 @@ impl Split {
         let view = first.to_plain_array_view::<f32>().map_err(|e| Error::Model(format!("output: {e:#}")))?;
         Ok(view.iter().copied().collect())
     }
-}
-
-/// Rewrites each f32 sum over the last axis (the pooling's sums over time) as a product
-/// with a column of ones: the same sum, run by the matrix kernels. tract's reduction calls
-/// its kernel once per row, which made two sums over `[1, 96, 278]` half of the head's time.
-fn sums_as_products(model: &mut TypedModel) -> TractResult<()> {
-    use tract_onnx::tract_core::ops::einsum::EinSum;
-    use tract_onnx::tract_core::ops::nn::{Reduce, Reducer};
-    for id in model.eval_order()? {
-        let node = model.node(id);
-        let Some(reduce) = node.op_as::<Reduce>() else { continue };
-        let fact = model.outlet_fact(node.inputs[0])?;
-        let Some(shape) = fact.shape.as_concrete() else { continue };
-        let rank = shape.len();
-        if reduce.reducer != Reducer::Sum || fact.datum_type != f32::datum_type() || reduce.axes[..] != [rank - 1] || !(2..=10).contains(&rank) {
-            continue;
-        }
-        let n = shape[rank - 1];
-        let lead: String = "abcdefghij".chars().take(rank - 1).collect();
-        let op = EinSum::new(format!("{lead}k,kz->{lead}z").parse()?, f32::datum_type());
-        let mut patch = TypedModelPatch::default();
-        let x = patch.tap_model(model, node.inputs[0])?;
-        let ones = patch.add_const(format!("{}.ones", node.name), Tensor::from_shape(&[n, 1], &vec![1f32; n])?)?;
-        let sum = patch.wire_node(&node.name, op, &[x, ones])?[0];
-        patch.shunt_outside(model, id.into(), sum)?;
-        patch.apply(model)?;
-    }
-    Ok(())
 }
 
 /// Elements before and after the time axis of `shape`.

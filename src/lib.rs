@@ -29,6 +29,7 @@ pub mod fingerprint;
 pub mod incremental;
 pub mod metrics;
 pub mod model;
+mod rewrites;
 pub mod stream;
 
 // The front door: what a caller needs for the common tasks.

@@ -305,7 +305,8 @@ impl EmotionModel {
         let plan = graph
             .with_input_fact(0, f32::fact(shape).into())
             .map_err(|e| model_err("input shape", e))?
-            .into_optimized()
+            .into_typed()
+            .and_then(crate::rewrites::optimize)
             .map_err(|e| model_err("cannot optimise the graph for the metadata's input shape", e))?
             .into_runnable()
             .map_err(|e| model_err("cannot build an execution plan", e))?;

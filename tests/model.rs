@@ -45,6 +45,18 @@ fn embedded_model_reproduces_recorded_cli_predictions() {
     reproduces(&mut EmotionModel::embedded().unwrap(), EXPECTATIONS);
 }
 
+/// The exporter writes Python stack traces with the training machine's paths into every
+/// node; `training/export.py` strips them (they cost download and say where it was built).
+#[test]
+fn shipped_models_carry_no_exporter_provenance() {
+    let emotion8 = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/models/emotion8.onnx")).unwrap();
+    for (name, bytes) in [("emotion4", EMBEDDED_ONNX), ("emotion8", &emotion8[..])] {
+        for marker in ["pkg.torch.onnx.stack_trace", "site-packages", ".py\", line"] {
+            assert!(!bytes.windows(marker.len()).any(|w| w == marker.as_bytes()), "{name}.onnx contains {marker:?}: run python training/export.py --strip");
+        }
+    }
+}
+
 #[test]
 fn the_8_class_model_reproduces_recorded_cli_predictions() {
     let mut model = EmotionModel::from_bytes(include_bytes!("../models/emotion8.onnx"), include_str!("../models/emotion8.json")).unwrap();
