@@ -10,9 +10,10 @@ use crate::features::{FeatureParams, NormalizationSpec};
 use crate::incremental::{split_graph, RingState, Split, StreamingMode};
 use crate::{Error, Result};
 
-/// The shipped default model (4 classes) and its metadata.
-pub const EMBEDDED_ONNX: &[u8] = include_bytes!("../models/emotion4.onnx");
-pub const EMBEDDED_METADATA: &str = include_str!("../models/emotion4.json");
+/// The shipped default model (4 classes) and its metadata. Statics, not consts: a const is
+/// copied into every crate that names it, and the wasm module held the model twice.
+pub static EMBEDDED_ONNX: &[u8] = include_bytes!("../models/emotion4.onnx");
+pub static EMBEDDED_METADATA: &str = include_str!("../models/emotion4.json");
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InputSpec {
