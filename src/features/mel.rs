@@ -45,7 +45,7 @@ impl MelFilterbank {
         debug_assert_eq!(power.len(), self.n_bins);
         for (slot, (start, weights)) in out.iter_mut().zip(&self.filters) {
             let bins = &power[*start..*start + weights.len()];
-            *slot = weights.iter().zip(bins).map(|(w, p)| w * p).sum();
+            *slot = super::dot::dot(weights, bins);
         }
     }
 }

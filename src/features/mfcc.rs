@@ -78,7 +78,7 @@ impl MfccExtractor {
         let n_mels = self.params.n_mels;
         for (k, slot) in out.iter_mut().enumerate() {
             let row = &self.dct[k * n_mels..(k + 1) * n_mels];
-            *slot = row.iter().zip(&self.mel_db).map(|(a, b)| a * b).sum();
+            *slot = super::dot::dot(row, &self.mel_db);
         }
     }
 

@@ -5,6 +5,7 @@
 //! → orthonormal DCT-II. See `docs/CONTRACT.md` for the equivalent librosa call.
 
 mod dct;
+mod dot;
 mod mel;
 mod mfcc;
 mod normalize;
