@@ -5,6 +5,7 @@ training and evaluation commands wrote:
     models/cli-eval-<model>.json    evaluate_cli.py: the Rust CLI on every fold, clean and degraded
     training/experiments.jsonl      train.py: one line per run, the table of what was tried
     models/probe-<model>.json       stats_probe.py: what clip statistics and speaker normalisation reach
+    models/half-weights-check.json  half_weights_check.py: float16 against float32 weights in the CLI
 
     python3 training/model_card.py            # rewrites every generated block
     python3 training/model_card.py --check    # exits 1 if models/README.md is stale
@@ -185,6 +186,19 @@ def probe(name: str = "emotion4") -> list[str]:
     return out + ["", f"{run['protocol']}; calibration: {run['calibration_clips']} neutral clips of the speaker. Command: `{run['command']}`."]
 
 
+def half_weights() -> list[str]:
+    path = MODELS / "half-weights-check.json"
+    if not path.exists():
+        return ["(half_weights_check.py has not been run)"]
+    run = json.loads(path.read_text())
+    out = ["| model | clips | same label | same state | largest probability change | file, float32 → float16 |",
+           "|---|---|---|---|---|---|"]
+    for name, m in run["models"].items():
+        out.append(f"| `{name}` | {m['clips']} | {m['same_label']} | {m['same_state']} | {m['max_probability_difference']:.4f} "
+                   f"| {m['bytes']['float32'] / 1000:.0f} → {m['bytes']['float16'] / 1000:.0f} KB |")
+    return out + ["", f"Command: `{run['command']}`."]
+
+
 def examples() -> list[str]:
     """The clips whose CLI results tests/model.rs replays (scripts/update-expectations.sh)."""
     files = {"emotion4": "model_expectations.jsonl", "emotion8": "model_expectations_emotion8.jsonl"}
@@ -201,7 +215,7 @@ def examples() -> list[str]:
 def blocks() -> dict[str, list[str]]:
     models = {n: load(n) for n in MODEL_NAMES if (MODELS / f"cli-eval-{n}.json").exists()}
     out = {"summary": summary(models), "robustness": robustness(models), "experiments": experiments(),
-           "examples": examples(), "probe": probe()}
+           "examples": examples(), "probe": probe(), "half_weights": half_weights()}
     for name, (metrics, cli) in models.items():
         out[name] = per_model(name, metrics, cli)
     return out
