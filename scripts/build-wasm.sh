@@ -12,7 +12,7 @@ export PATH="$HOME/.cargo/bin:$PATH"
 # The hot numeric crates stay at -O3 (Cargo.toml). The native CLI keeps the O3 release profile.
 export CARGO_PROFILE_RELEASE_OPT_LEVEL=z CARGO_PROFILE_RELEASE_STRIP=true
 build() { # OUT_DIR TARGET_DIR RUSTFLAGS   (wasm-pack resolves --out-dir against the crate)
-  CARGO_TARGET_DIR="$PWD/$2" RUSTFLAGS="$3" \
+  CARGO_TARGET_DIR="$PWD/$2" RUSTFLAGS="$3 $REMAP" \
     wasm-pack build --target web --release --out-dir "$PWD/$1" --out-name speech_emotion --no-pack wasm \
     -- --config "$PATCH_RUSTFFT"
 }
@@ -42,6 +42,9 @@ PY
 cp Cargo.lock target/Cargo.lock.kept
 trap 'cp target/Cargo.lock.kept Cargo.lock' EXIT
 PATCH_RUSTFFT="patch.crates-io.rustfft.path=\"$PWD/$RUSTFFT\""
+# Panic locations name source files: without the build machine's registry and checkout
+# paths (they said where the module was built, and cost 0.9 KB of brotli).
+REMAP="--remap-path-prefix=$(dirname "$rustfft_src")/= --remap-path-prefix=$PWD/="
 build $PKG/pkg target "-C target-feature=+simd128"
 build $PKG/pkg-scalar target/wasm-scalar ""
 
