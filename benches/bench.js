@@ -150,8 +150,13 @@ async function run() {
   // Memory over a long stream, pushed as fast as possible.
   const memory = [];
   const perMinute = (60 * RATE) / HOP;
-  const sample = (minute) =>
-    memory.push({ minute, wasm_bytes: wasm.memory.buffer.byteLength, js_heap_bytes: performance.memory?.usedJSHeapSize ?? null });
+  // A full collection first (benches/run.mjs exposes gc()): otherwise the heap is sampled at
+  // a random point of its garbage sawtooth, and growth means nothing.
+  const sample = (minute) => {
+    globalThis.gc?.();
+    memory.push({ minute, wasm_bytes: wasm.memory.buffer.byteLength, js_heap_bytes: performance.memory?.usedJSHeapSize ?? null,
+                  after_gc: typeof globalThis.gc === "function" });
+  };
   classifier.reset();
   const tLong = performance.now();
   for (let minute = 0; minute <= 60 * HOURS; minute++) {

@@ -69,7 +69,7 @@ async function withServer(fn) {
 /** benches/bench.html in a fresh headless Chromium. */
 function benchPage(query) {
   return withServer(async (origin) => {
-    const browser = await launchBrowser(["--enable-precise-memory-info"]);
+    const browser = await launchBrowser(["--enable-precise-memory-info", "--js-flags=--expose-gc"]);
     try {
       const page = await browser.newPage();
       const requests = [];

@@ -58,7 +58,7 @@ export function renderTable(results) {
   if (wasm) row("… pkg/speech_emotion_bg.wasm (raw / gzip / brotli 11)", `${mb(wasm.raw)} / ${mb(wasm.gzip)} / ${mb(wasm.br)}`, "");
   row(`${hours} h stream: wall time, × real time`, `${fmt(simd.long_run.seconds, 0)} s, ${fmt(simd.long_run.realtime_factor, 0)}×`, "");
   const mem = simd.long_run.memory ?? [];
-  if (results.memory_growth_bytes) row(`memory growth minute 1 → ${mem.at(-1)?.minute}: wasm / JS heap`, `${results.memory_growth_bytes.wasm} / ${results.memory_growth_bytes.js_heap} bytes`, "≤ 1 MB");
+  if (results.memory_growth_bytes) row(`memory growth minute 1 → ${mem.at(-1)?.minute}: wasm / JS heap${mem.at(-1)?.after_gc ? " (after a full GC)" : ""}`, `${results.memory_growth_bytes.wasm} / ${results.memory_growth_bytes.js_heap} bytes`, "≤ 1 MB");
   for (const run of results.cli_long_file ?? []) {
     row(`native CLI, one ${fmt(run.audio_s / 60, 0)} min 48 kHz stereo WAV (${mb(run.file_bytes)}): peak memory, wall time`,
       `${mb(run.peak_rss_bytes)}, ${fmt(run.wall_s, 1)} s`, run.audio_s >= 7200 ? "< 150 MB per worker" : "");
