@@ -542,9 +542,7 @@ impl Split {
             inputs.push(t.into_tvalue());
         }
         let outputs = self.head.run(inputs).map_err(|e| Error::Model(format!("inference (head) failed: {e:#}")))?;
-        let first = outputs.first().ok_or_else(|| Error::Model("the model has no output".into()))?;
-        let view = first.to_plain_array_view::<f32>().map_err(|e| Error::Model(format!("output: {e:#}")))?;
-        Ok(view.iter().copied().collect())
+        crate::model::first_output(&outputs)
     }
 }
 

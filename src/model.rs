@@ -377,14 +377,19 @@ impl EmotionModel {
             .map_err(|e| Error::Model(format!("input tensor: {e:#}")))?;
         let outputs =
             self.state.run(tvec!(tensor.into_tvalue())).map_err(|e| Error::Model(format!("inference failed: {e:#}")))?;
-        let first = outputs.first().ok_or_else(|| Error::Model("the model has no output".into()))?;
-        let view = first.to_plain_array_view::<f32>().map_err(|e| Error::Model(format!("output: {e:#}")))?;
-        let logits: Vec<f32> = view.iter().copied().collect();
+        let logits = first_output(&outputs)?;
         if logits.iter().any(|v| !v.is_finite()) {
             return Err(Error::Model("the model produced a non-finite output".into()));
         }
         Ok(logits)
     }
+}
+
+/// The first output of a plan, as a flat vector.
+pub(crate) fn first_output(outputs: &[TValue]) -> Result<Vec<f32>> {
+    let first = outputs.first().ok_or_else(|| Error::Model("the model has no output".into()))?;
+    let view = first.to_plain_array_view::<f32>().map_err(|e| Error::Model(format!("output: {e:#}")))?;
+    Ok(view.iter().copied().collect())
 }
 
 fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> &str {

@@ -281,9 +281,14 @@ impl EmotionStream {
         self.hop_power = 0.0;
         self.hop_count = 0;
         let time_s = self.total_samples as f64 / rate;
-        for (dst, src) in self.window.iter_mut().zip(self.frames.iter()) {
-            *dst = *src;
-        }
+        // The ring buffer's two halves, copied as slices (an element iterator is slow in the
+        // size-optimised wasm build).
+        let (older, newer) = self.frames.as_slices();
+        let split = older.len().min(self.window.len());
+        let (head, tail) = self.window.split_at_mut(split);
+        head.copy_from_slice(&older[..head.len()]);
+        let rest = tail.len().min(newer.len());
+        tail[..rest].copy_from_slice(&newer[..rest]);
         let out = match self.ring.as_mut() {
             Some(ring) => {
                 let new_frames = std::mem::take(&mut self.new_frames);
