@@ -6,6 +6,7 @@ training and evaluation commands wrote:
     training/experiments.jsonl      train.py: one line per run, the table of what was tried
     models/probe-<model>.json       stats_probe.py: what clip statistics and speaker normalisation reach
     models/half-weights-check.json  half_weights_check.py: float16 against float32 weights in the CLI
+    models/tts-check.json           tts_check.py: calm synthetic voices outside both corpora, in the CLI
 
     python3 training/model_card.py            # rewrites every generated block
     python3 training/model_card.py --check    # exits 1 if models/README.md is stale
@@ -199,6 +200,31 @@ def half_weights() -> list[str]:
     return out + ["", f"Command: `{run['command']}`."]
 
 
+def tts_check() -> list[str]:
+    path = MODELS / "tts-check.json"
+    if not path.exists():
+        return ["(tts_check.py has not been run)"]
+    run = json.loads(path.read_text())
+
+    def spread(counts: dict) -> str:
+        total = sum(counts.values())
+        return ", ".join(f"{k} {100 * v / total:.0f} %" for k, v in counts.items())
+
+    levels = [str(p) for p in run["peak_dbfs"]]
+    out = ["| model | clips | labels | " + " | ".join(f"at {p} dBFS peak" for p in levels)
+           + " | the other sentences, uncalibrated | calibrated on the voice's first sentences |",
+           "|---" * (5 + len(levels)) + "|"]
+    for name, m in run["models"].items():
+        cal = m["speaker_calibration"]
+        out.append(f"| `{name}` | {m['clips']} | {spread(m['labels'])} | "
+                   + " | ".join(spread(m["by_peak_dbfs"][p]) for p in levels)
+                   + f" | {spread(cal['uncalibrated'])} | {spread(cal['calibrated'])} |")
+    version = run["espeak_ng"].split(":")[1].split()[0]
+    return out + ["", f"{run['sentences']} sentences × {len(run['voices'])} voices ({', '.join(run['voices'])}) × "
+                  f"{len(levels)} levels, eSpeak NG {version}; calibration: each voice's first "
+                  f"{run['calibration_sentences']} sentences joined (−13 dBFS). Command: `{run['command']}`."]
+
+
 def examples() -> list[str]:
     """The clips whose CLI results tests/model.rs replays (scripts/update-expectations.sh)."""
     files = {"emotion4": "model_expectations.jsonl", "emotion8": "model_expectations_emotion8.jsonl"}
@@ -215,7 +241,8 @@ def examples() -> list[str]:
 def blocks() -> dict[str, list[str]]:
     models = {n: load(n) for n in MODEL_NAMES if (MODELS / f"cli-eval-{n}.json").exists()}
     out = {"summary": summary(models), "robustness": robustness(models), "experiments": experiments(),
-           "examples": examples(), "probe": probe(), "half_weights": half_weights()}
+           "examples": examples(), "probe": probe(), "half_weights": half_weights(),
+           "tts_check": tts_check()}
     for name, (metrics, cli) in models.items():
         out[name] = per_model(name, metrics, cli)
     return out
