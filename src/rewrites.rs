@@ -50,7 +50,7 @@ fn sums_as_products(model: &mut TypedModel) -> TractResult<()> {
 /// [`BroadcastF32`]. Call after `into_optimized`: what is left then is what found no fast
 /// kernel. tract's fast paths need the repeated operand's block to be a multiple of the
 /// SIMD width, so the attention weights `[1, 1, 278]` times the activations `[1, 96, 278]`
-/// went through ndarray's generic zip: a quarter of a stream update in the browser.
+/// went through ndarray's generic zip, the slowest step of a stream update when profiled.
 fn generic_arithmetic_as_loops(model: &mut TypedModel) -> TractResult<()> {
     for id in model.eval_order()? {
         let Some(op) = loop_for(model, id)? else { continue };

@@ -17,6 +17,7 @@ from scipy.fft import dct
 from features import REPO, load_audio
 from degrade import training_degradation
 from nonspeech import KINDS, synthesize
+from pitch import pitch_track
 
 DATA = REPO.parent / "shared" / "data"
 CACHE = REPO / "training" / "cache"
@@ -105,3 +106,29 @@ def nonspeech_clips(meta: dict, n: int, seed: int = 7) -> list[np.ndarray]:
         return log_mel(y, f)
 
     return _cached(f"nonspeech{seed}", f, keys, make)
+
+
+def attach_pitch(items: list[dict], meta: dict) -> None:
+    """it['pitch']: the pitch track of the clean clip (experiment; see pitch.py)."""
+    f = meta["features"]
+    need = (meta["window_frames"] - 1) * f["hop_length"]
+
+    def make(_, path):
+        y, _rate = load_audio(DATA / path)
+        return pitch_track(pad_to_window(y, need), f)
+
+    for it, t in zip(items, _cached("pitch-clean", f, [it["path"] for it in items], make)):
+        assert len(t) == len(it["logmel"]), it["path"]
+        it["pitch"] = t
+
+
+def nonspeech_pitch(meta: dict, n: int, seed: int = 7) -> list[np.ndarray]:
+    """Pitch tracks of the same synthetic clips as nonspeech_clips(meta, n, seed)."""
+    f = meta["features"]
+    keys = [f"{KINDS[i % len(KINDS)]}/{i}" for i in range(n)]
+
+    def make(i, key):
+        rng = np.random.default_rng([seed, i])
+        return pitch_track(synthesize(key.split("/")[0], float(rng.uniform(3, 5)), f["sample_rate"], rng), f)
+
+    return _cached(f"pitch-nonspeech{seed}", f, keys, make)

@@ -9,7 +9,8 @@
    windows; trains the final model on every speaker; exports ONNX + metadata, and each
    fold's model with its test list for the Rust CLI evaluation (evaluate_cli.py).
 Every crop: corpus-balanced, class-balanced; gain -35..+25 dB; with the probabilities of
-Pool.aug (--aug-*) a random microphone colour (smooth EQ, tilt, band limits), a noisy,
+Pool.aug (--aug-*) a new voice (vocal tract length 0.88-1.12: the log-mel stretched along
+frequency) and speaking rate (0.85-1.15: frames resampled), a random microphone colour (smooth EQ, tilt, band limits), a noisy,
 telephone-band or reverberant copy, a non-speech background, a 16-bit noise floor; then
 normalised causally against a baseline whose history is 0-8 other clips of the same speaker
 (as a calibration sample or earlier speech would give). 12 % of crops are synthetic
@@ -30,11 +31,12 @@ import torch
 import torch.nn.functional as F
 
 from calibration import expected_calibration_error, fit_temperature, softmax, uncertain_threshold
-from data import CACHE, DATA, attach_features, dct_matrix, load_clips, nonspeech_clips
+from data import CACHE, DATA, attach_features, attach_pitch, dct_matrix, load_clips, nonspeech_clips, nonspeech_pitch
 from export import export
 from features import REPO, load_metadata, window_starts
 from networks import EmotionTdnn, count_mflops, receptive_field
 from normalize import active_frames, frame_levels, normalize
+from pitch import normalize_pitch, voiced_history
 from scoring import confusion_of, ua
 
 MODELS = REPO / "models"
@@ -81,6 +83,8 @@ class Pool:
             m = it["logmel"] @ self.D
             active = active_frames(frame_levels(m, self.n_mels), spec, self.hop_s)
             it["hist"] = (m[active].astype(np.float64).sum(axis=0), float(active.sum()))
+            if "pitch" in it:
+                it["phist"] = voiced_history(it["pitch"], active)
         self.by_corpus_class = {}
         for i, it in enumerate(items):
             self.by_corpus_class.setdefault(it["corpus"], {}).setdefault(it["label"], []).append(i)
@@ -89,7 +93,8 @@ class Pool:
             self.by_speaker.setdefault(it["speaker"], []).append(i)
         self.neutral = meta["labels"].index("neutral")
 
-    aug = {"colour": 0.5, "floor": 0.0, "noisy": 0.3, "background": 0.1}
+    ns_pitch = None  # pitch tracks of self.nonspeech when the input has pitch channels (experiment)
+    aug = {"colour": 0.5, "floor": 0.0, "noisy": 0.3, "background": 0.1, "warp": 0.5, "tempo": 0.5}
     no_history = 0.4  # share of crops normalised from their own start (no earlier speech)
 
     def colour(self, rng) -> np.ndarray:
@@ -104,6 +109,25 @@ class Pool:
             curve -= np.clip((self.mel_freqs - rng.uniform(3000, 7000)) / 500, 0, 1) * rng.uniform(10, 40)
         return curve
 
+    def warp(self, lm: np.ndarray, rng) -> np.ndarray:
+        """Vocal tract length perturbation: the spectrum stretched by a factor of 0.88-1.12
+        along frequency (S'(f) = S(f / a)), read off the mel bands: a new voice of the same
+        speech."""
+        a = rng.uniform(0.88, 1.12)
+        pos = np.interp(self.mel_freqs / a, self.mel_freqs, np.arange(self.n_mels))
+        lo = np.floor(pos).astype(int)
+        hi = np.minimum(lo + 1, self.n_mels - 1)
+        w = (pos - lo)[None, :]
+        return (1 - w) * lm[:, lo] + w * lm[:, hi]
+
+    @staticmethod
+    def tempo(lm: np.ndarray, rng) -> np.ndarray:
+        """Speaking rate 0.85-1.15 times the original: frames resampled along time."""
+        pos = np.arange(0, len(lm) - 1, rng.uniform(0.85, 1.15))
+        lo = np.floor(pos).astype(int)
+        w = (pos - lo)[:, None]
+        return ((1 - w) * lm[lo] + w * lm[lo + 1]).astype(np.float32)
+
     def history(self, speaker: str, exclude: int, rng, shift: np.ndarray) -> tuple[np.ndarray, float] | None:
         rest = (1 - self.no_history) / 4
         k = int(rng.choice([0, 1, 2, 4, 8], p=[self.no_history, rest, rest, rest, rest]))
@@ -116,11 +140,14 @@ class Pool:
         chosen = rng.choice(pool, size=min(k, len(pool)), replace=False)
         s = sum(self.items[i]["hist"][0] for i in chosen)
         c = sum(self.items[i]["hist"][1] for i in chosen)
+        if "phist" in self.items[chosen[0]]:
+            self.pitch_history = tuple(sum(self.items[i]["phist"][j] for i in chosen) for j in (0, 1))
         return s + c * shift, c
 
     def sample(self, rng, batch: int, window: int, nonspeech_p: float = 0.12):
         noisy_p = self.aug["noisy"]
-        x = np.empty((batch, window, self.D.shape[1]), dtype=np.float32)
+        extra = 2 if self.ns_pitch is not None else 0
+        x = np.empty((batch, window, self.D.shape[1] + extra), dtype=np.float32)
         y_emotion = np.full(batch, -1, dtype=np.int64)
         y_speech = np.zeros(batch, dtype=np.float32)
         corpora = sorted(self.by_corpus_class)
@@ -128,8 +155,11 @@ class Pool:
             gain = rng.uniform(-35, 25)
             shift_db = gain + (self.colour(rng) if rng.random() < self.aug["colour"] else np.zeros(self.n_mels))
             shift = shift_db @ self.D
+            self.pitch_history = None
             if rng.random() < nonspeech_p or not corpora:
-                lm = self.nonspeech[rng.integers(len(self.nonspeech))]
+                j = rng.integers(len(self.nonspeech))
+                lm = self.nonspeech[j]
+                track = self.ns_pitch[j] if extra else None
                 end = int(rng.integers(window, len(lm) + 1))
                 padding = np.zeros(end, dtype=bool)
                 lm = lm[:end] + shift_db
@@ -144,7 +174,14 @@ class Pool:
                 members = classes[list(classes)[rng.integers(len(classes))]]
                 i = members[rng.integers(len(members))]
                 it = self.items[i]
+                track = it.get("pitch")
                 lm = it["noisy"][rng.integers(len(it["noisy"]))] if it.get("noisy") and rng.random() < noisy_p else it["logmel"]
+                if rng.random() < self.aug["tempo"]:
+                    lm = self.tempo(lm, rng)
+                    if len(lm) < window:
+                        lm = np.concatenate([lm, np.full((window - len(lm), lm.shape[1]), lm.min(), dtype=lm.dtype)])
+                if rng.random() < self.aug["warp"]:
+                    lm = self.warp(lm, rng)
                 end = int(rng.integers(window, len(lm) + 1))
                 padding = lm[:end].max(axis=1) <= -99.9
                 lm = lm[:end] + shift_db
@@ -162,7 +199,11 @@ class Pool:
             lm = np.maximum(lm, silence_db)
             lm[padding] = silence_db  # the engine's zero padding stays digital silence
             m = lm[:end] @ self.D
-            x[b] = normalize(m, self.meta, hist)[end - window:]
+            x[b, :, :self.D.shape[1]] = normalize(m, self.meta, hist)[end - window:]
+            if extra:
+                active = active_frames(frame_levels(m, self.n_mels), self.meta["normalization"], self.hop_s)
+                ph = self.pitch_history if hist is not None else None
+                x[b, :, self.D.shape[1]:] = normalize_pitch(track[:end], active, ph)[end - window:]
         return torch.from_numpy(x), torch.from_numpy(y_emotion), torch.from_numpy(y_speech)
 
 
@@ -175,6 +216,7 @@ def set_normalization(meta: dict, pool: Pool, rng) -> None:
     spec["prior_mean"] = [round(float(v), 5) for v in s / c]
     spec["scale"] = [1.0] * pool.D.shape[1]
     x, _, _ = pool.sample(rng, 512, meta["window_frames"])
+    x = x[:, :, :pool.D.shape[1]]
     spec["scale"] = [round(float(v), 5) for v in x.reshape(-1, x.shape[-1]).std(dim=0).numpy() + 1e-3]
 
 
@@ -185,8 +227,10 @@ def train_model(items, nonspeech, meta, args, seed, steps=None):
     pool = Pool(items, nonspeech, meta)
     pool.aug = {k: getattr(args, f"aug_{k}") for k in Pool.aug}
     pool.no_history = args.no_history
+    if args.pitch:
+        pool.ns_pitch = args.ns_pitch
     set_normalization(meta, pool, rng)
-    model = EmotionTdnn(pool.D.shape[1], len(meta["labels"]))
+    model = EmotionTdnn(pool.D.shape[1] + (2 if args.pitch else 0), len(meta["labels"]))
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-3)
     steps = steps or args.steps
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=steps)
@@ -226,8 +270,12 @@ def mask_batch(x: torch.Tensor, rng) -> torch.Tensor:
 def clip_windows(model, it, meta, history=None) -> np.ndarray:
     """[windows, n_labels + 1] logits of a clip's 3 s windows (1 s hop + one at the end),
     normalised causally from the clip's start, as the Rust CLI cuts them."""
-    m = it["logmel"] @ dct_matrix(meta["features"])
+    f = meta["features"]
+    m = it["logmel"] @ dct_matrix(f)
     x = normalize(m, meta, history)
+    if "pitch" in it and meta.get("pitch_channels"):
+        active = active_frames(frame_levels(m, f["n_mels"]), meta["normalization"], f["hop_length"] / f["sample_rate"])
+        x = np.concatenate([x, normalize_pitch(it["pitch"], active)], axis=1)
     w = meta["window_frames"]
     starts = window_starts(len(x), w, 100)
     return model(torch.from_numpy(np.stack([x[s:s + w] for s in starts]))).numpy()
@@ -268,14 +316,17 @@ def main() -> None:
     parser.add_argument("--nonspeech", type=int, default=800)
     parser.add_argument("--corpora", default="ravdess,nemo")
     parser.add_argument("--no-loco", action="store_true", help="skip leave-one-corpus-out")
+    parser.add_argument("--with-loco", action="store_true", help="leave-one-corpus-out even with --only-folds (exploration)")
     parser.add_argument("--cv-only", action="store_true", help="cross-validate and log, export nothing final")
     parser.add_argument("--note", default="")
     for k, v in Pool.aug.items():
         parser.add_argument(f"--aug-{k}", type=float, default=v, help=f"probability of the {k} augmentation")
     parser.add_argument("--no-history", type=float, default=Pool.no_history, help="share of crops without a speaker history")
     parser.add_argument("--mask", action="store_true", help="SpecAugment-style masks on the normalised input")
+    parser.add_argument("--pitch", action="store_true", help="two pitch channels beside the MFCCs (experiment, pitch.py)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--prior-frames-level", type=float, help="override the metadata's (experiments)")
+    parser.add_argument("--prior-frames-shape", type=float, help="override the metadata's (experiments)")
     parser.add_argument("--n-mfcc", type=int, help="override the metadata's coefficients (experiments)")
     parser.add_argument("--confident-accuracy", type=float, default=0.75)
     parser.add_argument("--speech-pass", type=float, default=0.98, help="held-out speech windows the speech threshold keeps")
@@ -290,6 +341,8 @@ def main() -> None:
         meta["input"]["shape"][2] = args.n_mfcc
     if args.prior_frames_level is not None:
         meta["normalization"]["prior_frames_level"] = args.prior_frames_level
+    if args.prior_frames_shape is not None:
+        meta["normalization"]["prior_frames_shape"] = args.prior_frames_shape
     labels, n = meta["labels"], len(meta["labels"])
     emotions = {r for c in ("ravdess", "nemo") for r in
                 (row["emotion"] for row in csv.DictReader(open(DATA / c / "manifest.csv")))}
@@ -297,6 +350,15 @@ def main() -> None:
     attach_features(items, meta, args.noisy_copies)
     nonspeech = nonspeech_clips(meta, args.nonspeech)
     held_nonspeech = nonspeech_clips(meta, 160, seed=8)  # never trained on: the speech threshold's check
+    held_ns_pitch = [None] * len(held_nonspeech)
+    if args.pitch:
+        if args.aug_tempo > 0 or args.aug_warp > 0:
+            parser.error("--pitch tracks come from the clean audio: they cannot follow --aug-tempo or --aug-warp")
+        attach_pitch(items, meta)
+        args.ns_pitch = nonspeech_pitch(meta, args.nonspeech)
+        held_ns_pitch = nonspeech_pitch(meta, 160, seed=8)
+        meta["pitch_channels"] = 2
+        meta["input"]["shape"][2] += 2
     print(f"{len(items)} clips, {len(set(it['speaker'] for it in items))} speakers, labels {labels}, "
           f"{len(nonspeech)} non-speech clips ({time.time() - started:.0f} s)", flush=True)
 
@@ -314,7 +376,8 @@ def main() -> None:
         model, fold_meta = train_model(train, nonspeech, meta, args, args.seed + k)
         for it in test:
             held.append((it, clip_windows(model, it, fold_meta)))
-        ns_logits += [clip_windows(model, {"logmel": lm}, fold_meta) for lm in held_nonspeech[k - 1::len(run_folds)]]
+        ns_logits += [clip_windows(model, {"logmel": lm, "pitch": pt}, fold_meta)
+                      for lm, pt in zip(held_nonspeech[k - 1::len(run_folds)], held_ns_pitch[k - 1::len(run_folds)])]
         export(model, fold_meta, out_dir / f"fold{k}.onnx")
         write_test_list(out_dir / f"fold{k}-test.csv", test, meta)
         fold_res = [(it["label"], clip_decision(lg, meta, 1.0, 0.5)[0]) for it, lg in held if it["speaker"] in test_speakers]
@@ -345,7 +408,7 @@ def main() -> None:
           f"uncertain below {uncertain['threshold']}")
 
     loco = {}
-    if not args.no_loco and not args.only_folds:
+    if not args.no_loco and (args.with_loco or not args.only_folds):
         for source, target in (("ravdess", "nemo"), ("nemo", "ravdess")):
             model, fold_meta = train_model([it for it in items if it["corpus"] == source], nonspeech, meta, args, args.seed + 50, args.loco_steps)
             test = [it for it in items if it["corpus"] == target]

@@ -168,8 +168,7 @@ impl StreamResampler {
         let zero = [0.0f32];
         let source = if chunk.is_empty() { &zero[..] } else { chunk };
         // Mono, so sequential and interleaved layouts are the same; the sequential adapter
-        // copies whole slices where the interleaved one copied sample by sample (8 % of a
-        // stream update in the browser).
+        // copies whole slices where the interleaved one copied sample by sample.
         let input = SequentialSlice::new(source, 1, frames_in).map_err(internal)?;
         let frames_out = self.chunk_out.len();
         let mut out = SequentialSlice::new_mut(&mut self.chunk_out, 1, frames_out).map_err(internal)?;
