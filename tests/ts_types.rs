@@ -12,6 +12,7 @@ use speech_emotion::classify::{classify_clip, ClipOptions};
 use speech_emotion::decision::State;
 use speech_emotion::model::EmotionModel;
 use speech_emotion::stream::{EmotionStream, StreamConfig};
+use speech_emotion::StreamingMode;
 
 const WASM_RS: &str = include_str!("../wasm/src/lib.rs");
 
@@ -69,6 +70,10 @@ fn typescript_declarations_match_the_serialised_rust_types() {
     assert_eq!(ts["Prediction"], keys(serde_json::to_value(&prediction).unwrap()), "Prediction");
     assert_eq!(ts["SpeakerProfile"], keys(serde_json::to_value(&profile).unwrap()), "SpeakerProfile");
     assert_eq!(ts["ModelInfo"], wasm_struct_fields_camel("ModelInfo<'a>"), "ModelInfo");
+    let incremental = StreamingMode::Incremental { receptive_field: 23, chunk_frames: 25 };
+    let full = StreamingMode::FullWindow { reason: String::new() };
+    assert_eq!(ts["IncrementalStreaming"], keys(serde_json::to_value(&incremental).unwrap()), "IncrementalStreaming");
+    assert_eq!(ts["FullWindowStreaming"], keys(serde_json::to_value(&full).unwrap()), "FullWindowStreaming");
     let states: BTreeSet<String> =
         [State::Emotion, State::Uncertain, State::NoSpeech].iter().map(|s| serde_json::to_value(s).unwrap().as_str().unwrap().to_string()).collect();
     assert_eq!(ts_type_alias("StreamState"), states, "StreamState");

@@ -112,6 +112,8 @@ fn run() -> Result<()> {
             let mut info = serde_json::to_value(pool.model.metadata())?;
             if let Some(object) = info.as_object_mut() {
                 object.insert("fingerprint".into(), model_id.fingerprint.clone().into());
+                // How a stream runs this model: incremental, or the whole window and why.
+                object.insert("streaming_mode".into(), serde_json::to_value(pool.model.streaming_mode())?);
             }
             writeln!(std::io::stdout(), "{}", serde_json::to_string_pretty(&info)?)?;
             Ok(())

@@ -354,6 +354,8 @@ fn every_result_names_the_model_and_its_fingerprint() {
 
     let info: serde_json::Value = serde_json::from_slice(&cli(&["info"]).stdout).unwrap();
     assert_eq!(info["fingerprint"], fingerprint.as_str());
+    assert_eq!(info["streaming_mode"]["kind"], "incremental", "{info}");
+    assert_eq!(info["streaming_mode"]["receptive_field"], info["streaming"]["receptive_field"]);
 
     let dir = scratch("eval-model");
     let csv = dir.join("labels.csv");

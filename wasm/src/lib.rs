@@ -30,7 +30,10 @@ export interface SpeakerProfile { sum: number[]; active_frames: number; active_s
 export interface ModelInfo {
   name: string; fingerprint: string; labels: string[]; labelAliases: Record<string, string>; sampleRate: number;
   windowSeconds: number; hopSeconds: number; uncertainThreshold: number; speechThreshold: number;
+  streamingMode: IncrementalStreaming | FullWindowStreaming;
 }
+export interface IncrementalStreaming { kind: "incremental"; receptive_field: number; chunk_frames: number; }
+export interface FullWindowStreaming { kind: "full_window"; reason: string; }
 "#;
 
 #[wasm_bindgen(start)]
@@ -78,6 +81,9 @@ struct ModelInfo<'a> {
     hop_seconds: f64,
     uncertain_threshold: f32,
     speech_threshold: f32,
+    /// Whether each hop runs only the new frames through the per-frame layers, or the
+    /// whole window (and why): what a custom model costs per update.
+    streaming_mode: &'a speech_emotion::StreamingMode,
 }
 
 #[wasm_bindgen]
@@ -115,6 +121,7 @@ impl Classifier {
             hop_seconds: self.stream.config().hop_seconds,
             uncertain_threshold: self.stream.config().uncertain_threshold.unwrap_or(meta.uncertain_threshold),
             speech_threshold: meta.speech.threshold,
+            streaming_mode: self.stream.model().streaming_mode(),
         })
     }
 

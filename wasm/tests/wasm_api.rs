@@ -44,6 +44,9 @@ fn classifier_reports_labels_and_model_info() {
     assert!(get(&info, "speechThreshold").as_f64().is_some());
     assert_eq!(get(&info, "sampleRate").as_f64(), Some(16_000.0));
     assert_eq!(get(&info, "hopSeconds").as_f64(), Some(0.25));
+    let streaming = get(&info, "streamingMode");
+    assert_eq!(get(&streaming, "kind").as_string().as_deref(), Some("incremental"));
+    assert!(get(&streaming, "receptive_field").as_f64().unwrap() > 1.0);
     let expected = speech_emotion::fingerprint::model_fingerprint(speech_emotion::model::EMBEDDED_ONNX, speech_emotion::model::EMBEDDED_METADATA);
     assert_eq!(get(&info, "fingerprint").as_string(), Some(expected), "the CLI's fingerprint");
 }
