@@ -39,9 +39,13 @@ let requestedOwn = false; // the model being loaded is the user's own file (not 
 
 function onModelReady(modelInfo, custom) {
   info = modelInfo;
+  // A model whose time axis cannot be streamed runs the whole window every update: say so.
+  const fullWindow = info.streamingMode.kind === "full_window";
   $("model-name").textContent = `${info.name}${custom && requestedOwn ? " (your own)" : ""}: ${info.labels.join(", ")} · `
-    + (info.build === "pkg" ? "wasm SIMD" : "wasm without SIMD");
+    + (info.build === "pkg" ? "wasm SIMD" : "wasm without SIMD") + (fullWindow ? " · whole window each update" : "");
+  $("model-name").title = fullWindow ? info.streamingMode.reason : "";
   $("model-name").dataset.build = info.build;
+  $("model-name").dataset.streaming = info.streamingMode.kind;
   if (!custom) $("model-select").value = "builtin"; // also after a restarted worker
   timeline.setLabels(info.labels);
   renderBars($("live-bars"), info.labels, null, null);

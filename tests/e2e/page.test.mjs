@@ -63,6 +63,7 @@ test("a chosen file gets the same top label as the native CLI", async () => {
 
 test("browsers without wasm SIMD get the scalar build, with the same answers", async () => {
   assert.equal(await page.locator("#model-name").getAttribute("data-build"), "pkg", "Chromium has SIMD");
+  assert.equal(await page.locator("#model-name").getAttribute("data-streaming"), "incremental", "the embedded model streams");
   const scalar = await browser.newPage();
   try {
     await scalar.goto(origin + "/?wasm=scalar");
