@@ -57,7 +57,8 @@ SENTENCES = [
 
 
 def synthesize(folder: Path) -> list[Path]:
-    """One 16 kHz mono 16-bit WAV per voice, sentence and level."""
+    """One 16 kHz mono 16-bit WAV per voice, sentence and level. `sox -R`: the same dither
+    every run (with a random one, a few borderline clips changed label between runs)."""
     paths = []
     for v, voice in enumerate(VOICES):
         for s, sentence in enumerate(SENTENCES):
@@ -65,7 +66,7 @@ def synthesize(folder: Path) -> list[Path]:
             subprocess.run(["espeak-ng", "-v", voice, "-s", "150", "-w", str(raw), sentence], check=True)
             for peak in PEAK_DBFS:
                 out = folder / f"{peak}dB-{v}-{s}.wav"
-                subprocess.run(["sox", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(out), "norm", str(peak)],
+                subprocess.run(["sox", "-R", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(out), "norm", str(peak)],
                                check=True, capture_output=True)
                 paths.append(out)
             raw.unlink()
@@ -87,7 +88,7 @@ def calibrated(cli: Path, name: str, folder: Path) -> dict:
     for v in range(len(VOICES)):
         sample = folder / f"calibration-{v}.wav"
         if not sample.exists():
-            subprocess.run(["sox", *[str(folder / f"-13dB-{v}-{s}.wav") for s in range(CALIBRATION_SENTENCES)], str(sample)],
+            subprocess.run(["sox", "-R", *[str(folder / f"-13dB-{v}-{s}.wav") for s in range(CALIBRATION_SENTENCES)], str(sample)],
                            check=True)
         scored = [folder / f"{p}dB-{v}-{s}.wav" for p in PEAK_DBFS for s in range(CALIBRATION_SENTENCES, len(SENTENCES))]
         counts["uncalibrated"].update(r["label"] or "no speech" for r in classify(cli, name, scored))
