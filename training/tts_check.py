@@ -8,8 +8,8 @@ peak), classified by the shipped models. Synthetic speech is not a human voice, 
 calm by construction and unlike any training speaker, so it shows whether ordinary speech
 from a new voice and microphone is read as an emotion (the symptom issue 13 started from:
 24 of 24 such clips were *angry*). Writes models/tts-check.json, which the model card
-renders. With `--calibration`: each voice's first five sentences are its calibration sample
-and the rest are scored with and without it. Standard library only.
+renders. Calibration (`--calibration` of the CLI): each voice's first five sentences are its
+calibration sample, and the rest are scored with and without it. Standard library only.
 """
 from __future__ import annotations
 
@@ -81,18 +81,24 @@ def classify(cli: Path, name: str, paths: list[Path], calibration: Path | None =
     return [json.loads(line) for line in out.splitlines() if line.strip()]
 
 
-def calibrated(cli: Path, name: str, folder: Path) -> dict:
+def label_of(row: dict) -> str:
+    return row["label"] or "no speech"
+
+
+def calibrated(cli: Path, name: str, folder: Path, rows: list[dict]) -> dict:
     """Per voice: its first CALIBRATION_SENTENCES sentences (−13 dBFS) joined are the calibration
-    sample; the other sentences, at every level, are classified with and without it."""
+    sample; the other sentences, at every level, are classified with it. `rows` (the
+    uncalibrated run over every clip) gives the same sentences without it."""
     counts = {"uncalibrated": Counter(), "calibrated": Counter()}
+    by_path = {Path(r["path"]).name: r for r in rows}
     for v in range(len(VOICES)):
         sample = folder / f"calibration-{v}.wav"
         if not sample.exists():
             subprocess.run(["sox", "-R", *[str(folder / f"-13dB-{v}-{s}.wav") for s in range(CALIBRATION_SENTENCES)], str(sample)],
                            check=True)
         scored = [folder / f"{p}dB-{v}-{s}.wav" for p in PEAK_DBFS for s in range(CALIBRATION_SENTENCES, len(SENTENCES))]
-        counts["uncalibrated"].update(r["label"] or "no speech" for r in classify(cli, name, scored))
-        counts["calibrated"].update(r["label"] or "no speech" for r in classify(cli, name, scored, sample))
+        counts["uncalibrated"].update(label_of(by_path[path.name]) for path in scored)
+        counts["calibrated"].update(label_of(r) for r in classify(cli, name, scored, sample))
     return {k: dict(c.most_common()) for k, c in counts.items()}
 
 
@@ -115,10 +121,10 @@ def main() -> int:
             by_level = {}
             for peak in PEAK_DBFS:
                 level = [r for r in rows if Path(r["path"]).name.startswith(f"{peak}dB-")]
-                by_level[str(peak)] = dict(Counter(r["label"] or "no speech" for r in level).most_common())
-            labels = Counter(r["label"] or "no speech" for r in rows)
+                by_level[str(peak)] = dict(Counter(label_of(r) for r in level).most_common())
+            labels = Counter(label_of(r) for r in rows)
             result["models"][name] = {"clips": len(rows), "labels": dict(labels.most_common()), "by_peak_dbfs": by_level,
-                                      "speaker_calibration": calibrated(args.cli, name, Path(tmp))}
+                                      "speaker_calibration": calibrated(args.cli, name, Path(tmp), rows)}
             print(name, result["models"][name])
     (MODELS / "tts-check.json").write_text(json.dumps(result, indent=2) + "\n")
     return 0
