@@ -42,6 +42,11 @@ export function renderTable(results) {
   if (ort) {
     row(`onnxruntime-web ${ort.version ?? ""} (wasm, 1 thread), same ONNX, model alone`, ms(ort.model_ms), "");
     row("our model time / onnxruntime-web model time (p50, same run)", fmt(simd.model_time_ratio), "≤ 0.8");
+    const per = simd.update_vs_onnxruntime;
+    if (per) row("our whole update (SIMD) / onnxruntime-web's model on the whole window, p50 (means)", `${fmt(per.p50)} (${fmt(per.mean)})`, "≤ 0.5");
+    if (ort.with_meyda_update_ms) {
+      row("onnxruntime-web + Meyda per update: Meyda MFCC of the new 250 ms (16 kHz) + the model", ms(ort.with_meyda_update_ms), "");
+    }
     if (ortTransfer) row("onnxruntime-web transfer for the model (runtime + model, raw / gzip)", `${mb(ortTransfer.raw)} / ${mb(ortTransfer.gzip)}`, "");
   }
   for (const c of simd.mfcc_vs_meyda ?? []) {
