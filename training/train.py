@@ -220,15 +220,14 @@ def set_normalization(meta: dict, pool: Pool, rng) -> None:
     spec["scale"] = [round(float(v), 5) for v in x.reshape(-1, x.shape[-1]).std(dim=0).numpy() + 1e-3]
 
 
-def train_model(items, nonspeech, meta, args, seed, steps=None):
+def train_model(items, nonspeech, meta, args, seed, steps=None, ns_pitch=None):
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     meta = json.loads(json.dumps(meta))
     pool = Pool(items, nonspeech, meta)
     pool.aug = {k: getattr(args, f"aug_{k}") for k in Pool.aug}
     pool.no_history = args.no_history
-    if args.pitch:
-        pool.ns_pitch = args.ns_pitch
+    pool.ns_pitch = ns_pitch
     set_normalization(meta, pool, rng)
     model = EmotionTdnn(pool.D.shape[1] + (2 if args.pitch else 0), len(meta["labels"]))
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-3)
@@ -350,12 +349,12 @@ def main() -> None:
     attach_features(items, meta, args.noisy_copies)
     nonspeech = nonspeech_clips(meta, args.nonspeech)
     held_nonspeech = nonspeech_clips(meta, 160, seed=8)  # never trained on: the speech threshold's check
-    held_ns_pitch = [None] * len(held_nonspeech)
+    ns_pitch, held_ns_pitch = None, [None] * len(held_nonspeech)
     if args.pitch:
         if args.aug_tempo > 0 or args.aug_warp > 0:
             parser.error("--pitch tracks come from the clean audio: they cannot follow --aug-tempo or --aug-warp")
         attach_pitch(items, meta)
-        args.ns_pitch = nonspeech_pitch(meta, args.nonspeech)
+        ns_pitch = nonspeech_pitch(meta, args.nonspeech)
         held_ns_pitch = nonspeech_pitch(meta, 160, seed=8)
         meta["pitch_channels"] = 2
         meta["input"]["shape"][2] += 2
@@ -373,7 +372,7 @@ def main() -> None:
         train = [it for it in items if it["speaker"] not in test_speakers]
         test = [it for it in items if it["speaker"] in test_speakers]
         assert not {it["speaker"] for it in train} & {it["speaker"] for it in test}
-        model, fold_meta = train_model(train, nonspeech, meta, args, args.seed + k)
+        model, fold_meta = train_model(train, nonspeech, meta, args, args.seed + k, ns_pitch=ns_pitch)
         for it in test:
             held.append((it, clip_windows(model, it, fold_meta)))
         ns_logits += [clip_windows(model, {"logmel": lm, "pitch": pt}, fold_meta)
@@ -410,7 +409,7 @@ def main() -> None:
     loco = {}
     if not args.no_loco and (args.with_loco or not args.only_folds):
         for source, target in (("ravdess", "nemo"), ("nemo", "ravdess")):
-            model, fold_meta = train_model([it for it in items if it["corpus"] == source], nonspeech, meta, args, args.seed + 50, args.loco_steps)
+            model, fold_meta = train_model([it for it in items if it["corpus"] == source], nonspeech, meta, args, args.seed + 50, args.loco_steps, ns_pitch)
             test = [it for it in items if it["corpus"] == target]
             export(model, fold_meta, out_dir / f"loco-{source}.onnx")
             write_test_list(out_dir / f"loco-{source}-test.csv", test, meta)
@@ -438,7 +437,7 @@ def main() -> None:
         fm = json.loads(p.read_text())
         fm["output"]["temperature"], fm["uncertain_threshold"], fm["speech"] = meta["output"]["temperature"], meta["uncertain_threshold"], meta["speech"]
         p.write_text(json.dumps(fm, indent=2) + "\n")
-    final, final_meta = train_model(items, nonspeech, meta, args, args.seed + 100)
+    final, final_meta = train_model(items, nonspeech, meta, args, args.seed + 100, ns_pitch=ns_pitch)
     meta["normalization"] = final_meta["normalization"]
     n_params = sum(p.numel() for p in final.parameters())
     meta["training"] = {
