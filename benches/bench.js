@@ -11,12 +11,12 @@ const HOURS = Number(params.get("hours") ?? 1);
 
 // Deterministic speech-like input that passes the voice gate on every hop: noise shaped by
 // a 4 Hz syllable envelope at about −20 dBFS.
-function signal(samples, offset) {
+function signal(samples, offset, rate = RATE) {
   const out = new Float32Array(samples);
   let seed = (offset * 2654435761) >>> 0;
   for (let i = 0; i < samples; i++) {
     seed = (seed * 1664525 + 1013904223) >>> 0;
-    const t = (offset + i) / RATE;
+    const t = (offset + i) / rate;
     const envelope = 0.55 + 0.45 * Math.sin(2 * Math.PI * 4 * t);
     out[i] = 0.2 * envelope * (seed / 2 ** 32 - 0.5);
   }
@@ -84,7 +84,7 @@ async function onnxruntime(window) {
   // resampling is counted), then the whole window through the model.
   const rate = 16000, hop = 160, nFft = 512;
   Object.assign(Meyda, { bufferSize: nFft, sampleRate: rate, melBands: 64, numberOfMFCCCoefficients: 40, windowingFunction: "hanning" });
-  const hops = Array.from({ length: 64 }, (_, k) => signal((rate / 4) + nFft, k * (rate / 4)));
+  const hops = Array.from({ length: 64 }, (_, k) => signal(rate / 4 + nFft, k * (rate / 4), rate));
   const pipeline = [];
   for (let u = 0; u < UPDATES; u++) {
     const audio = hops[u % hops.length];
@@ -161,6 +161,17 @@ async function run() {
     if (p) states[p.state]++;
   }
   times.sort((a, b) => a - b);
+  // The same updates from audio already at the model's 16 kHz: what the resampling costs.
+  const direct = new Classifier(16000);
+  const chunks16k = Array.from({ length: 64 }, (_, k) => signal(HOP / 3, ((k + 12) * HOP) / 3, 16000));
+  for (let i = 0; i < 16; i++) direct.pushAll(chunks16k[i]);
+  const times16k = [];
+  for (let u = 0; u < UPDATES; u++) {
+    const start = performance.now();
+    direct.pushAll(chunks16k[u % chunks16k.length]);
+    times16k.push(performance.now() - start);
+  }
+  direct.free();
   const stage = stages();
   const ort = params.get("ort") === "1" ? await onnxruntime(stage.window) : null;
   const mfccVsMeyda = params.get("meyda") === "1" ? await mfccComparison() : null;
@@ -188,6 +199,7 @@ async function run() {
     startup_ms: { wasm_instantiated: tInit - t0, model_ready: tModel - t0, first_prediction: tFirst - t0 },
     update_ms: { n: times.length, p50: percentile(times, 0.5), p95: percentile(times, 0.95), max: times.at(-1),
                  mean: mean(times) },
+    update_16k_input_ms: summary(times16k),
     stages: { mfcc_ms: stage.mfcc_ms, model_ms: stage.model_ms },
     onnxruntime_web: ort,
     model_time_ratio: ort ? stage.model_ms.p50 / ort.model_ms.p50 : null,

@@ -15,16 +15,11 @@ import sys
 import tempfile
 from pathlib import Path
 
+from cli_classify import classify
+
 REPO = Path(__file__).resolve().parent.parent
 MODELS = REPO / "models"
 DATA = REPO.parent / "shared" / "data"
-
-
-def classify(cli: Path, model: Path, metadata: Path) -> list[dict]:
-    out = subprocess.run([str(cli), "--model", str(model), "--metadata", str(metadata), "classify",
-                          str(DATA / "ravdess"), str(DATA / "nemo"), "--format", "jsonl"],
-                         check=True, capture_output=True, text=True).stdout
-    return [json.loads(line) for line in out.splitlines() if line.strip()]
 
 
 def main() -> int:
@@ -40,7 +35,8 @@ def main() -> int:
             reference.write_bytes(subprocess.run(["git", "show", f"{args.reference_rev}:models/{name}.onnx"],
                                                  cwd=REPO, check=True, capture_output=True).stdout)
             metadata = MODELS / f"{name}.json"
-            old, new = classify(args.cli, reference, metadata), classify(args.cli, MODELS / f"{name}.onnx", metadata)
+            corpora = [DATA / "ravdess", DATA / "nemo"]
+            old, new = classify(args.cli, reference, corpora, metadata), classify(args.cli, MODELS / f"{name}.onnx", corpora, metadata)
             if [r["path"] for r in old] != [r["path"] for r in new]:
                 print("the two runs classified different files", file=sys.stderr)
                 return 1

@@ -132,6 +132,12 @@ def per_model(name: str, metrics: dict, cli: dict) -> list[str]:
             continue
         out.append(f"| {k} | {d['calibrated']['clips']} | {pct(ua(d['uncalibrated']))} | {pct(ua(d['calibrated']))} | "
                    f"{pct(d['uncalibrated']['weighted_accuracy'])} | {pct(d['calibrated']['weighted_accuracy'])} |")
+    # The same protocol on the leave-one-corpus-out models: is the other corpus out of reach
+    # only through its level and channel?
+    for key, d in cli.get("leave_one_corpus_out_calibration", {}).items():
+        out.append(f"| {key.replace('->', ' → ')} (leave-one-corpus-out model) | {d['calibrated']['clips']} | "
+                   f"{pct(ua(d['uncalibrated']))} | {pct(ua(d['calibrated']))} | "
+                   f"{pct(d['uncalibrated']['weighted_accuracy'])} | {pct(d['calibrated']['weighted_accuracy'])} |")
     for k in corpora:
         out += ["", f"Confusion matrix, {k} (Rust CLI, pooled held-out folds; rows: true):", ""] + confusion_table(labels, clean[k])
         out += ["", f"![confusion matrix of {name} on {k}](confusion-{name}-{k}.png)"]

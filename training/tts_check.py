@@ -22,6 +22,8 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
+from cli_classify import classify
+
 REPO = Path(__file__).resolve().parent.parent
 MODELS = REPO / "models"
 
@@ -73,14 +75,6 @@ def synthesize(folder: Path) -> list[Path]:
     return paths
 
 
-def classify(cli: Path, name: str, paths: list[Path], calibration: Path | None = None) -> list[dict]:
-    model = MODELS / f"{name}.onnx"
-    extra = ["--calibration", str(calibration)] if calibration else []
-    out = subprocess.run([str(cli), "--model", str(model), "--metadata", str(model.with_suffix(".json")), *extra, "classify",
-                          "--format", "jsonl", *map(str, paths)], check=True, capture_output=True, text=True).stdout
-    return [json.loads(line) for line in out.splitlines() if line.strip()]
-
-
 def label_of(row: dict) -> str:
     return row["label"] or "no speech"
 
@@ -98,7 +92,7 @@ def calibrated(cli: Path, name: str, folder: Path, rows: list[dict]) -> dict:
                            check=True)
         scored = [folder / f"{p}dB-{v}-{s}.wav" for p in PEAK_DBFS for s in range(CALIBRATION_SENTENCES, len(SENTENCES))]
         counts["uncalibrated"].update(label_of(by_path[path.name]) for path in scored)
-        counts["calibrated"].update(label_of(r) for r in classify(cli, name, scored, sample))
+        counts["calibrated"].update(label_of(r) for r in classify(cli, MODELS / f"{name}.onnx", scored, calibration=sample))
     return {k: dict(c.most_common()) for k, c in counts.items()}
 
 
@@ -117,7 +111,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         paths = synthesize(Path(tmp))
         for name in ("emotion4", "emotion8"):
-            rows = classify(args.cli, name, paths)
+            rows = classify(args.cli, MODELS / f"{name}.onnx", paths)
             by_level = {}
             for peak in PEAK_DBFS:
                 level = [r for r in rows if Path(r["path"]).name.startswith(f"{peak}dB-")]
