@@ -58,7 +58,7 @@ function prepareClips() {
 }
 
 async function withServer(fn) {
-  const server = await serve(ROOT, 0);
+  const server = await serve(ROOT, 0, { isolate: "/benches/" });
   try {
     return await fn(`http://127.0.0.1:${server.address().port}`);
   } finally {
