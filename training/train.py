@@ -361,7 +361,9 @@ def main() -> None:
     print(f"{len(items)} clips, {len(set(it['speaker'] for it in items))} speakers, labels {labels}, "
           f"{len(nonspeech)} non-speech clips ({time.time() - started:.0f} s)", flush=True)
 
-    out_dir = FOLDS / meta["name"]
+    # Only a full run replaces the fold models that evaluate_cli.py scores for the card; an
+    # exploration run (--only-folds, --cv-only) keeps its own beside them.
+    out_dir = FOLDS / (meta["name"] + ("-exploration" if args.only_folds or args.cv_only else ""))
     out_dir.mkdir(parents=True, exist_ok=True)
     folds = speaker_folds(args.folds)
     run_folds = [int(k) for k in args.only_folds.split(",")] if args.only_folds else list(range(1, args.folds + 1))
