@@ -1,6 +1,8 @@
 // Runs inside headless Chromium (driven by benches/run.mjs): start-up, per-update latency
 // and memory of the wasm classifier exactly as the page uses it. Results go to
 // window.benchResult; nothing here asserts anything.
+import { signal as speechLikeNoise } from "./signal.mjs";
+
 const params = new URLSearchParams(location.search);
 // Which build to measure (a path on this origin); the page's own by default.
 const { default: init, Classifier, Mfcc, Model } = await import(params.get("pkg") ?? "../www/speech-emotion/pkg/speech_emotion.js");
@@ -9,19 +11,8 @@ const HOP = RATE / 4; // the stream's 250 ms hop
 const UPDATES = Number(params.get("updates") ?? 1000);
 const HOURS = Number(params.get("hours") ?? 1);
 
-// Deterministic speech-like input that passes the voice gate on every hop: noise shaped by
-// a 4 Hz syllable envelope at about −20 dBFS.
-function signal(samples, offset, rate = RATE) {
-  const out = new Float32Array(samples);
-  let seed = (offset * 2654435761) >>> 0;
-  for (let i = 0; i < samples; i++) {
-    seed = (seed * 1664525 + 1013904223) >>> 0;
-    const t = (offset + i) / rate;
-    const envelope = 0.55 + 0.45 * Math.sin(2 * Math.PI * 4 * t);
-    out[i] = 0.2 * envelope * (seed / 2 ** 32 - 0.5);
-  }
-  return out;
-}
+// The input at the device rate unless another is given.
+const signal = (samples, offset, rate = RATE) => speechLikeNoise(samples, offset, rate);
 
 function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];

@@ -45,6 +45,12 @@ PATCH_RUSTFFT="patch.crates-io.rustfft.path=\"$PWD/$RUSTFFT\""
 # Panic locations name source files: without the build machine's registry and checkout
 # paths (they said where the module was built, and cost 0.9 KB of brotli).
 REMAP="--remap-path-prefix=$(dirname "$rustfft_src")/= --remap-path-prefix=$PWD/="
+if [ "${1:-}" = --profile ]; then
+  # Only the SIMD module, with its function names, for benches/profile-update.mjs
+  # (scripts/profile-update.sh); never served. Its own target dir keeps the others cached.
+  CARGO_PROFILE_RELEASE_STRIP=false build target/profile-pkg target/wasm-profile "-C target-feature=+simd128"
+  exit 0
+fi
 build $PKG/pkg target "-C target-feature=+simd128"
 build $PKG/pkg-scalar target/wasm-scalar ""
 
