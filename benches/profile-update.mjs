@@ -18,8 +18,8 @@ const updates = Number(arg("updates", 4000));
 const RATE = 48000;
 const HOP = RATE / 4;
 
-// The engine's stages, by the function that does each (the first one found walking a
-// sample's stack from the root decides its part).
+// The engine's stages, by the function that does each: a sample belongs to the first
+// part whose function is on its stack (the stages do not nest).
 const PARTS = [
   ["resampling to 16 kHz", "StreamResampler::process"],
   ["MFCC of the new frames", "StreamingMfcc::push"],

@@ -104,6 +104,12 @@ def confusion_table(labels: list[str], result: dict) -> list[str]:
     return out
 
 
+def calibration_row(title: str, d: dict) -> str:
+    """One row of the calibration table: clips scored, UA and WA without and with it."""
+    return (f"| {title} | {d['calibrated']['clips']} | {pct(ua(d['uncalibrated']))} | {pct(ua(d['calibrated']))} | "
+            f"{pct(d['uncalibrated']['weighted_accuracy'])} | {pct(d['calibrated']['weighted_accuracy'])} |")
+
+
 def per_model(name: str, metrics: dict, cli: dict) -> list[str]:
     labels = cli["labels"]
     clean = cli["conditions"]["clean"]
@@ -130,14 +136,11 @@ def per_model(name: str, metrics: dict, cli: dict) -> list[str]:
     for k, d in cli["calibration"].items():
         if k == "protocol":
             continue
-        out.append(f"| {k} | {d['calibrated']['clips']} | {pct(ua(d['uncalibrated']))} | {pct(ua(d['calibrated']))} | "
-                   f"{pct(d['uncalibrated']['weighted_accuracy'])} | {pct(d['calibrated']['weighted_accuracy'])} |")
+        out.append(calibration_row(k, d))
     # The same protocol on the leave-one-corpus-out models: is the other corpus out of reach
     # only through its level and channel?
     for key, d in cli.get("leave_one_corpus_out_calibration", {}).items():
-        out.append(f"| {key.replace('->', ' → ')} (leave-one-corpus-out model) | {d['calibrated']['clips']} | "
-                   f"{pct(ua(d['uncalibrated']))} | {pct(ua(d['calibrated']))} | "
-                   f"{pct(d['uncalibrated']['weighted_accuracy'])} | {pct(d['calibrated']['weighted_accuracy'])} |")
+        out.append(calibration_row(f"{key.replace('->', ' → ')} (leave-one-corpus-out model)", d))
     for k in corpora:
         out += ["", f"Confusion matrix, {k} (Rust CLI, pooled held-out folds; rows: true):", ""] + confusion_table(labels, clean[k])
         out += ["", f"![confusion matrix of {name} on {k}](confusion-{name}-{k}.png)"]

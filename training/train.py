@@ -411,7 +411,7 @@ def main() -> None:
     loco = {}
     if not args.no_loco and (args.with_loco or not args.only_folds):
         for source, target in (("ravdess", "nemo"), ("nemo", "ravdess")):
-            model, fold_meta = train_model([it for it in items if it["corpus"] == source], nonspeech, meta, args, args.seed + 50, args.loco_steps, ns_pitch)
+            model, fold_meta = train_model([it for it in items if it["corpus"] == source], nonspeech, meta, args, args.seed + 50, args.loco_steps, ns_pitch=ns_pitch)
             test = [it for it in items if it["corpus"] == target]
             export(model, fold_meta, out_dir / f"loco-{source}.onnx")
             write_test_list(out_dir / f"loco-{source}-test.csv", test, meta)
