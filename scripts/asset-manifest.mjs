@@ -74,7 +74,7 @@ export function precompress(www) {
       const body = readFileSync(path);
       const mtime = statSync(path).mtimeMs;
       const fresh = (p) => existsSync(p) && statSync(p).mtimeMs >= mtime;
-      // wasm-pack rewrites the module on every build: when its content is what the .gz holds,
+      // the build rewrites the module on every build: when its content is what the .gz holds,
       // the copies are only marked fresh instead of compressed again (~45 s at quality 11).
       if (!fresh(`${path}.gz`) && existsSync(`${path}.gz`) && existsSync(`${path}.br`) && gunzipSync(readFileSync(`${path}.gz`)).equals(body)) {
         const now = new Date();

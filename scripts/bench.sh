@@ -6,7 +6,7 @@
 # second and offline visit; not affected by machine load). --transfer-only runs just that.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-export PATH="$HOME/.cargo/bin:$PATH"
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 transfer_only=0 args=()
 for arg in "$@"; do
   if [ "$arg" = --transfer-only ]; then transfer_only=1; else args+=("$arg"); fi

@@ -12,7 +12,7 @@
 # aborts are what is caught. Crashes land in fuzz/artifacts/TARGET/.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-export PATH="$HOME/.cargo/bin:$PATH" RUSTC_BOOTSTRAP=1
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH" RUSTC_BOOTSTRAP=1
 seconds=${1:-600}; shift || true
 targets=("$@"); [ ${#targets[@]} -gt 0 ] || targets=(decode resample_mfcc stream_push model_load)
 command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz --version 0.13.2

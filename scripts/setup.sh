@@ -2,15 +2,18 @@
 # Installs whatever this project needs and is missing. Safe to run again: each step checks
 # first and does nothing when it is already satisfied. Sourced by demo.sh and test.sh.
 #   bash scripts/setup.sh [--browser] [--python] [--checks] [--engines]
-# Without options: what the demo needs (Rust's wasm target, wasm-pack, wasm-bindgen, wasm-opt).
+# Without options: what the demo needs (Rust's wasm target, wasm-bindgen-cli, npm packages with wasm-opt).
 # --checks adds the test command's tools (cargo-deny).
 # --engines adds Firefox ESR and WebKitGTK with their WebDriver servers (tests/engines/).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+# Each step's time, so a slow install shows where it is (the README lists fresh-machine times).
+step_start=$(date +%s)
+timed() { echo "   (took $(( $(date +%s) - step_start )) s)"; step_start=$(date +%s); }
 have() { command -v "$1" >/dev/null 2>&1; }
-export PATH="$HOME/.cargo/bin:$PATH"
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 
 want_browser=0 want_python=0 want_checks=0 want_engines=0
 for arg in "$@"; do
@@ -39,11 +42,9 @@ if rustup target list --installed | grep -qx wasm32-unknown-unknown; then
 else
   rustup target add wasm32-unknown-unknown
 fi
+timed
 
-step "wasm-pack"
-if have wasm-pack; then wasm-pack --version; else cargo install --locked wasm-pack; fi
-
-step "wasm-bindgen-cli (must equal the wasm-bindgen version in Cargo.lock)"
+step "wasm-bindgen-cli (must equal the wasm-bindgen version in Cargo.lock; scripts/build-wasm.sh and the wasm tests run it)"
 [ -f Cargo.lock ] || cargo generate-lockfile
 bindgen_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
 if have wasm-bindgen && [ "$(wasm-bindgen --version | awk '{print $2}')" = "$bindgen_version" ]; then
@@ -52,15 +53,15 @@ else
   # Without --locked: the CLI's own lockfile pins a yanked crate.
   cargo install wasm-bindgen-cli --version "$bindgen_version" --force
 fi
+timed
 
-# The version scripts/build-wasm.sh runs (binaryen N is the crate 0.N.1).
-wasm_opt_version=$(sed -n 's/^WASM_OPT_VERSION=\([0-9]*\)$/\1/p' scripts/build-wasm.sh)
-step "wasm-opt $wasm_opt_version (binaryen from crates.io, built from source: scripts/build-wasm.sh runs it; Debian's 108 breaks the module)"
-if have wasm-opt && [ "$(wasm-opt --version | awk '{print $3}')" = "$wasm_opt_version" ]; then
-  echo "wasm-opt $wasm_opt_version present"
+step "npm packages (package-lock.json: binaryen's wasm-opt for the build; playwright-core, vite, typescript for the tests)"
+if [ -x node_modules/.bin/wasm-opt ] && [ node_modules/.package-lock.json -nt package-lock.json ]; then
+  echo "node_modules up to date"
 else
-  cargo install --locked wasm-opt --version "0.$wasm_opt_version.1"
+  npm ci --no-audit --no-fund
 fi
+timed
 
 if [ "$want_checks" = 1 ]; then
   step "cargo-deny (licence, ban and source checks of the dependency tree)"
@@ -69,30 +70,29 @@ if [ "$want_checks" = 1 ]; then
   else
     cargo install --locked cargo-deny --version 0.20.2
   fi
+  timed
 fi
 
 if [ "$want_browser" = 1 ]; then
   step "Chromium and ChromeDriver (Debian packages; nothing is downloaded by the test tools)"
   apt_install chromium chromium-driver
+  timed
   step "sox and GNU time (the browser tests convert a shared clip to a 44.1 kHz stereo WAV; the benchmark measures the CLI's peak memory)"
   apt_install sox time
-  step "npm packages (playwright-core, pinned by package-lock.json)"
-  if [ -d node_modules/playwright-core ] && [ node_modules/.package-lock.json -nt package-lock.json ]; then
-    echo "node_modules up to date"
-  else
-    npm ci --no-audit --no-fund
-  fi
+  timed
 fi
 
 if [ "$want_engines" = 1 ]; then
   step "Firefox ESR, PulseAudio (its audio output), WebKitGTK's WebDriver and MiniBrowser, Xvfb (Debian packages)"
   apt_install firefox-esr pulseaudio webkit2gtk-driver xvfb
+  timed
   step "geckodriver (Firefox's WebDriver server)"
   if have geckodriver && [ "$(geckodriver --version | awk 'NR == 1 {print $2}')" = "0.37.1" ]; then
     echo "geckodriver 0.37.1 present"
   else
     cargo install --locked geckodriver --version 0.37.1
   fi
+  timed
 fi
 
 if [ "$want_python" = 1 ]; then
@@ -105,4 +105,5 @@ if [ "$want_python" = 1 ]; then
     .venv-test/bin/pip install -q -r training/requirements-test.txt
     cp training/requirements-test.txt "$stamp"
   fi
+  timed
 fi

@@ -2,7 +2,7 @@
 # README command 2: every test. Installs what is missing first (see scripts/setup.sh).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-export PATH="$HOME/.cargo/bin:$PATH"
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 # CI builds each crate once, so incremental caches only cost disk (CI ran out of it once).
 export CARGO_INCREMENTAL=0
 # Each section's time is printed at the end, so a slow suite shows before CI's limit does.
@@ -26,10 +26,16 @@ section "Rust: the engine is publishable (cargo package with the embedded model;
 cargo package -p speech-emotion --allow-dirty --quiet
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p speech-emotion --quiet
 
-section "Rust: the wasm shell's tests in headless Chromium and Firefox (wasm-pack test)"
-CHROMEDRIVER="$(command -v chromedriver)" wasm-pack test --headless --chrome wasm
+section "Rust: the wasm shell's tests in headless Chromium and Firefox (wasm-bindgen-test-runner)"
+# cargo runs each wasm32 test binary through wasm-bindgen's test runner (installed with
+# wasm-bindgen-cli), which drives the browser whose WebDriver server it is given, headless.
+wasm_test() { # DRIVER_VARIABLE DRIVER_PATH
+  env "$1=$2" CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+    cargo test --locked --target wasm32-unknown-unknown -p speech-emotion-wasm
+}
+wasm_test CHROMEDRIVER "$(command -v chromedriver)"
 # The same tests in Firefox ESR (the build above is reused; only the runner changes).
-GECKODRIVER="$(command -v geckodriver)" wasm-pack test --headless --firefox wasm
+wasm_test GECKODRIVER "$(command -v geckodriver)"
 
 section "Python: training feature tests (pytest)"
 .venv-test/bin/python -m pytest training/tests -q

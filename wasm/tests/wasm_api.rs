@@ -1,4 +1,5 @@
-//! The JavaScript-facing API, run in headless Chrome by `wasm-pack test --headless --chrome wasm`.
+//! The JavaScript-facing API, run in headless Chromium and Firefox by `scripts/test.sh` (cargo test for wasm32 through
+//! `wasm-bindgen-test-runner`).
 #![cfg(target_arch = "wasm32")]
 
 use speech_emotion_wasm::Classifier;
