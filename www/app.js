@@ -318,8 +318,9 @@ async function chooseModel(name) {
 }
 
 async function loadOwnModel(files) {
-  const onnxFile = [...files].find((f) => f.name.endsWith(".onnx"));
-  const jsonFile = [...files].find((f) => f.name.endsWith(".json"));
+  // Extensions in any case: MODEL.ONNX and MODEL.JSON are the same kinds of file.
+  const onnxFile = files.find((f) => /\.onnx$/i.test(f.name));
+  const jsonFile = files.find((f) => /\.json$/i.test(f.name));
   if (!onnxFile || !jsonFile) {
     showError("Choose two files together: the model (.onnx) and its metadata (.json).");
     return;
@@ -341,9 +342,18 @@ function wire() {
   $("export-json").addEventListener("click", () => download("speech-emotion.json", "application/json", timeline.toJson()));
   $("model-select").addEventListener("change", (e) => chooseModel(e.target.value));
   $("calibrate").addEventListener("click", calibrateLive);
-  $("calibration-file").addEventListener("change", (e) => calibrateFromFile(e.target.files[0]));
+  // Each file input is emptied once its files are taken: choosing the same file again (after
+  // New speaker, or after switching back to the built-in model) is then a new "change".
+  $("calibration-file").addEventListener("change", (e) => {
+    calibrateFromFile(e.target.files[0]);
+    e.target.value = "";
+  });
+
   $("new-speaker").addEventListener("click", async () => showCalibration(await engine.newSpeaker()));
-  $("model-files").addEventListener("change", (e) => loadOwnModel(e.target.files));
+  $("model-files").addEventListener("change", (e) => {
+    loadOwnModel([...e.target.files]);
+    e.target.value = "";
+  });
   wireFiles();
 }
 

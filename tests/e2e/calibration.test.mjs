@@ -40,6 +40,12 @@ test("calibrating from a recording marks every result as calibrated; New speaker
     await page.click("#new-speaker");
     await page.waitForFunction(() => document.getElementById("calibration-state").dataset.calibrated === "false");
     assert.ok(await page.locator("#new-speaker").isDisabled());
+    // The same recording chosen again calibrates again (the input is emptied after each choice,
+    // or it would fire no "change" for the file it already holds).
+    await page.setInputFiles("#calibration-file", calmWav);
+    await page.waitForFunction(() => document.getElementById("calibration-state").dataset.calibrated === "true", null, { timeout: 30_000 });
+    await page.click("#new-speaker");
+    await page.waitForFunction(() => document.getElementById("calibration-state").dataset.calibrated === "false");
     // Nothing of the calibration is kept anywhere.
     const stored = await page.evaluate(() => localStorage.length + sessionStorage.length + document.cookie.length);
     assert.equal(stored, 0);

@@ -208,6 +208,27 @@ test("your own model loads, and one that does not fit gives a clear error", asyn
   await page.waitForFunction(() => document.getElementById("model-name").textContent.startsWith("emotion4:"), null, { timeout: 30_000 });
 });
 
+test("model files named in capitals (.ONNX, .JSON) load", async () => {
+  const dir = tempDir();
+  const onnx = join(dir, "MINE.ONNX");
+  writeFileSync(onnx, readFileSync(join(ROOT, "models/emotion4.onnx")));
+  const meta = join(dir, "MINE.JSON");
+  writeFileSync(meta, JSON.stringify({ ...JSON.parse(readFileSync(join(ROOT, "models/emotion4.json"), "utf8")), name: "capitals" }));
+  await page.evaluate(() => (document.getElementById("error").hidden = true));
+  await page.setInputFiles("#model-files", [onnx, meta]);
+  await page.waitForFunction(() => document.getElementById("model-name").textContent.startsWith("capitals (your own)") || !document.getElementById("error").hidden, null, { timeout: 30_000 });
+  assert.equal(await page.locator("#error").isHidden(), true, await page.locator("#error").textContent());
+
+  // The same two files chosen again after the built-in model: loaded again (a file input
+  // fires no "change" for the files it already holds unless it is emptied).
+  await page.selectOption("#model-select", "builtin");
+  await page.waitForFunction(() => document.getElementById("model-name").textContent.startsWith("emotion4:"), null, { timeout: 30_000 });
+  await page.setInputFiles("#model-files", [onnx, meta]);
+  await page.waitForFunction(() => document.getElementById("model-name").textContent.startsWith("capitals (your own)"), null, { timeout: 30_000 });
+  await page.selectOption("#model-select", "builtin");
+  await page.waitForFunction(() => document.getElementById("model-name").textContent.startsWith("emotion4:"), null, { timeout: 30_000 });
+});
+
 test("the 8-class model beside the page can be chosen and agrees with the CLI", async () => {
   await page.selectOption("#model-select", "emotion8");
   await page.waitForFunction(() => document.getElementById("model-name").textContent.startsWith("emotion8:"), null, { timeout: 30_000 });
