@@ -325,8 +325,18 @@ async function loadOwnModel(files) {
     showError("Choose two files together: the model (.onnx) and its metadata (.json).");
     return;
   }
-  await useModel(await onnxFile.arrayBuffer(), await jsonFile.text(), true);
+  let onnx, metadata;
+  try {
+    [onnx, metadata] = await Promise.all([onnxFile.arrayBuffer(), jsonFile.text()]);
+  } catch (e) {
+    showError(`The model files could not be read (${e.name}): they may have been moved or changed since they were chosen. `
+      + "Choose them again; if they are on a network, cloud or removable drive, copy them to this device first.");
+    return;
+  }
+  await useModel(onnx, metadata, true);
 }
+
+
 
 // ---- start --------------------------------------------------------------------------
 

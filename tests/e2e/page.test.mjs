@@ -3,7 +3,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { closeSync, ftruncateSync, openSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ARTIFACTS, RAVDESS, ROOT, cliResults, launchBrowser, startServer, tempDir } from "./helpers.mjs";
 
@@ -156,6 +156,44 @@ test("the same file chosen again, or after a model change, is classified again",
   await page.selectOption("#model-select", "builtin");
   await page.waitForFunction(() => document.getElementById("model-name").textContent.startsWith("emotion4:"), null, { timeout: 30_000 });
   await page.waitForFunction(() => document.getElementById("status").textContent.includes(".flac:"), null, { timeout: 60_000 });
+});
+
+test("a 2 GB file that is not a WAV is refused up front with what to do", async () => {
+  // Sparse: 2 GiB on disk costs nothing. Chromium cannot read it whole ("could not be read,
+  // typically due to permission problems"); only WAVs are read in pieces.
+  const big = join(tempDir(), "two-gigabytes.flac");
+  const fd = openSync(big, "w");
+  ftruncateSync(fd, 2 ** 31);
+  closeSync(fd);
+  await page.evaluate(() => (document.getElementById("error").hidden = true));
+  await page.setInputFiles("#file-input", big);
+  await page.locator("#error").waitFor({ state: "visible", timeout: 30_000 });
+  const message = await page.locator("#error").textContent();
+  assert.match(message, /^"two-gigabytes\.flac" is 2\.1 GB: only WAV files are read in pieces, and other formats are decoded whole, up to 256 MB\. Convert it to WAV, or cut it into shorter parts\.$/);
+  assert.doesNotMatch(message, /permission/);
+});
+
+test("a file that changed after it was chosen says to choose it again", async () => {
+  const dir = tempDir();
+  const wav = join(dir, "changed.wav");
+  execFileSync("sox", [CLIPS[0], "-r", "16000", "-c", "1", "-b", "16", wav]);
+  // Chosen in an input the page does not watch, then changed on disk, then dropped: the
+  // browser refuses to read a file that changed since it was chosen (NotReadableError).
+  await page.evaluate(() => document.body.append(Object.assign(document.createElement("input"), { type: "file", id: "stash", hidden: true })));
+  await page.setInputFiles("#stash", wav);
+  writeFileSync(wav, readFileSync(wav).subarray(0, 20_000));
+  utimesSync(wav, new Date(), new Date(Date.now() + 5000));
+  await page.evaluate(() => (document.getElementById("error").hidden = true));
+  await page.evaluate(() => {
+    const transfer = new DataTransfer();
+    transfer.items.add(document.getElementById("stash").files[0]);
+    document.getElementById("drop-zone").dispatchEvent(new DragEvent("drop", { dataTransfer: transfer, bubbles: true, cancelable: true }));
+  });
+  await page.locator("#error").waitFor({ state: "visible", timeout: 30_000 });
+  const message = await page.locator("#error").textContent();
+  assert.match(message, /^"changed\.wav" could not be read \(NotReadableError\): .* Choose it again/);
+  assert.doesNotMatch(message, /typically due to permission problems/);
+  await page.evaluate(() => document.getElementById("stash").remove());
 });
 
 test("a file that is not audio shows a readable error", async () => {

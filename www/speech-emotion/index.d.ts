@@ -9,6 +9,7 @@ export type { ClipResult, ModelInfo, Prediction, Segment, SpeakerProfile, Stream
 export type ErrorCode =
   | "insecure-context" | "no-audio-worklet" | "mic-denied" | "mic-not-found" | "mic-busy" | "mic-failed"
   | "mic-disconnected" | "no-audio-output" | "audio-suspended" | "audio-setup-failed" | "not-audio" | "no-audio"
+  | "file-too-large" | "file-unreadable"
   | "model-invalid" | "model-changed" | "not-listening" | "calibration-failed" | "classify-failed"
   | "engine-failed" | "engine-crashed" | "engine-closed";
 

@@ -7,7 +7,7 @@
 //   const listener = await listen({ onPrediction: (p) => console.log(p.label, p.probabilities) });
 //   const result = await classifyFile(file);
 import { Capture } from "./capture.js";
-import { SpeechEmotionError } from "./errors.js";
+import { SpeechEmotionError, MAX_WHOLE_FILE_BYTES, readFailure, tooLarge } from "./errors.js";
 
 export { CODES, SpeechEmotionError } from "./errors.js";
 
@@ -220,10 +220,17 @@ export class SpeechEmotion extends EventTarget {
     return this.request({ type: "classify", samples: copy, sampleRate }, [copy.buffer]);
   }
 
-  /** Mono samples of any format the browser decodes, at the model's rate. */
+  /** Mono samples of any format the browser decodes, at the model's rate. Read whole:
+   * above MAX_WHOLE_FILE_BYTES (256 MB) refused with "file-too-large". */
   async decode(file) {
     const name = file.name ? `"${file.name}"` : "This recording";
-    const bytes = await file.arrayBuffer();
+    if (file.size > MAX_WHOLE_FILE_BYTES) throw tooLarge(file);
+    let bytes;
+    try {
+      bytes = await file.arrayBuffer();
+    } catch (e) {
+      throw readFailure(e, file);
+    }
     // Decoding at the model rate: the browser resamples, a 16 kHz file passes unchanged.
     const context = new OfflineAudioContext({ numberOfChannels: 1, length: 1, sampleRate: this.info.sampleRate });
     let buffer;

@@ -16,6 +16,7 @@
 //      | {id?, type: "error", code, message, fatal?, during}   (code: errors.js CODES)
 // The calibration lives in this worker's memory only.
 import "./wasm-build.js";
+import { readFailure } from "./errors.js";
 import { readWavHeader, wavPieces } from "./wav-reader.js";
 
 let build = null; // "pkg" | "pkg-scalar", chosen by the init message
@@ -177,7 +178,13 @@ onmessage = async ({ data }) => {
       const result = clipClassifier.classifyClip(data.samples, data.sampleRate);
       postMessage({ id: data.id, type: "result", result });
     } else if (data.type === "classify-file") {
-      postMessage({ id: data.id, type: "result", result: await classifyFile(data.id, data.file) });
+      let result;
+      try {
+        result = await classifyFile(data.id, data.file);
+      } catch (e) {
+        throw readFailure(e, data.file);
+      }
+      postMessage({ id: data.id, type: "result", result });
     } else if (data.type === "calibrate") {
       useProfile(clipClassifier.calibrate(data.samples, data.sampleRate));
       postMessage({ id: data.id, type: "calibration", profile: summary() });
