@@ -1,5 +1,7 @@
 // The session history: a canvas chart of every label's probability over time, a summary,
 // and CSV / JSON export. History lives only in memory in this tab.
+import { csvRow, textCell } from "./csv.js";
+
 // Familiar colours for known emotions; any other label gets one from the fallback list.
 const NAMED = {
   neutral: "#868e96", calm: "#12b886", happy: "#f59f00", sad: "#1c7ed6",
@@ -60,12 +62,14 @@ export class Timeline {
   }
 
   // Like the CLI's exports: every row names the model (and its fingerprint) and whether
-  // the speaker was calibrated, so a file on its own says what produced it.
+  // the speaker was calibrated, so a file on its own says what produced it. Labels and the
+  // model name come from a model's metadata, which may be anyone's: quoted, never formulas.
   toCsv() {
-    const rows = [["time_s", "state", "label", ...this.labels, "calibrated", "model", "model_fingerprint"].join(",")];
+    const header = ["time_s", "state", "label", ...this.labels, "calibrated", "model", "model_fingerprint"].map(textCell);
+    const rows = [csvRow(header)];
     const { name = "", fingerprint = "" } = this.model ?? {};
     for (const e of this.entries) {
-      rows.push([e.time_s.toFixed(3), e.state, e.label ?? "", ...e.probabilities.map((p) => p.toFixed(5)), e.calibrated, name, fingerprint].join(","));
+      rows.push(csvRow([e.time_s.toFixed(3), textCell(e.state), textCell(e.label), ...e.probabilities.map((p) => p.toFixed(5)), e.calibrated, textCell(name), textCell(fingerprint)]));
     }
     return rows.join("\n") + "\n";
   }

@@ -54,3 +54,29 @@ export function cliResults(files) {
 export function tempDir() {
   return mkdtempSync(join(tmpdir(), "se-e2e-"));
 }
+
+/** RFC 4180 CSV text → rows of cells (quoted cells may hold `,`, `""` and line breaks). */
+export function parseCsv(text) {
+  const rows = [];
+  let row = [];
+  let cell = "";
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c !== '"') cell += c;
+      else if (text[i + 1] === '"') cell += text[i++];
+      else quoted = false;
+    } else if (c === '"' && cell === "") quoted = true;
+    else if (c === ",") {
+      row.push(cell);
+      cell = "";
+    } else if (c === "\n") {
+      rows.push([...row, cell]);
+      row = [];
+      cell = "";
+    } else cell += c;
+  }
+  if (cell !== "" || row.length) rows.push([...row, cell]);
+  return rows;
+}

@@ -5,9 +5,9 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ARTIFACTS, RAVDESS, cliResults, launchBrowser, openReadyPage, startServer, tempDir } from "./helpers.mjs";
+import { ARTIFACTS, RAVDESS, ROOT, cliResults, launchBrowser, openReadyPage, parseCsv, startServer, tempDir } from "./helpers.mjs";
 
 const fakeMic = (wav) => [
   "--use-fake-ui-for-media-stream",
@@ -92,6 +92,32 @@ describe("live listening with a fake microphone", () => {
     assert.match(await page.locator("#status").textContent(), /microphone is released/);
     await page.click("#clear");
     assert.equal(await page.evaluate(() => Number(document.getElementById("session-summary").dataset.updates ?? 0)), 0);
+  });
+
+  test("labels from a model's metadata neither split the CSV header nor run as formulas", async () => {
+    // Same weights, hostile names: a comma, quotes, a line break and formulas, as anyone's
+    // metadata may hold. Exported, they are quoted (RFC 4180) and start with ' like the CLI's.
+    const meta = JSON.parse(readFileSync(join(ROOT, "models/emotion4.json"), "utf8"));
+    const labels = ["=1+1", "a,b", 'say "hi"', "two\nlines"];
+    writeFileSync(join(dir, "hostile.json"), JSON.stringify({ ...meta, name: "@model", labels, label_aliases: {} }));
+    await page.setInputFiles("#model-files", [join(ROOT, "models/emotion4.onnx"), join(dir, "hostile.json")]);
+    await page.waitForFunction(() => document.getElementById("model-name").textContent.startsWith("@model (your own)"), null, { timeout: 30_000 });
+    await page.click("#start");
+    await page.waitForFunction(() => Number(document.getElementById("session-summary").dataset.updates ?? 0) >= 3, null, { timeout: 30_000 });
+    await page.click("#stop");
+    const [download] = await Promise.all([page.waitForEvent("download"), page.click("#export-csv")]);
+    const rows = parseCsv(readFileSync(await download.path(), "utf8"));
+    assert.deepEqual(rows[0], ["time_s", "state", "label", "'=1+1", "a,b", 'say "hi"', "two\nlines", "calibrated", "model", "model_fingerprint"]);
+    assert.ok(rows.length >= 4, `${rows.length} rows`);
+    for (const row of rows.slice(1)) {
+      assert.equal(row.length, rows[0].length, row.join("|"));
+      assert.equal(row[8], "'@model");
+      assert.ok(row[2] === "" || ["'=1+1", ...labels.slice(1)].includes(row[2]), row[2]);
+      assert.ok(row.every((cell) => !/^[=+\-@]/.test(cell)), row.join("|"));
+    }
+    await page.click("#clear");
+    await page.selectOption("#model-select", "builtin");
+    await page.waitForFunction(() => document.getElementById("model-name").textContent.startsWith("emotion4:"), null, { timeout: 30_000 });
   });
 
   test("every request of the session stayed on the page's origin", () => {
