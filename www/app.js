@@ -55,8 +55,10 @@ function onModelReady(modelInfo, custom) {
   setStatus("Ready. Press Start to listen, or choose an audio file.");
   timeline.model = { name: info.name, fingerprint: info.fingerprint };
   if (reclassify) {
+    // The file being classified, or the one on screen, goes through the new model.
     reclassify = false;
-    handleFile(shownFile);
+    const again = classifying ?? shownFile;
+    if (again) handleFile(again);
   }
 }
 
@@ -192,6 +194,7 @@ function renderSegments(segments) {
 
 let lastFile = null; // the file being (or last) classified
 let shownFile = null; // the file whose result is on screen: classified again after a model change
+let classifying = null; // the file being classified (by run fileRun): also classified again
 let reclassify = false;
 let fileRun = 0; // a newer file (or model) supersedes a file still being classified
 
@@ -217,6 +220,7 @@ async function handleFile(file) {
   if (!file || !info) return;
   lastFile = file;
   const run = ++fileRun;
+  classifying = file;
   clearError();
   $("result").hidden = true;
   shownFile = null;
@@ -243,6 +247,8 @@ async function handleFile(file) {
     if (run !== fileRun) return;
     setStatus("Ready. Press Start to listen, or choose an audio file.");
     showError(e.message);
+  } finally {
+    if (run === fileRun) classifying = null;
   }
 }
 
@@ -291,8 +297,10 @@ async function useModel(onnx, metadata, own = false) {
   clearError();
   $("start").disabled = true;
   setStatus("Loading the model…");
-  reclassify = shownFile !== null; // the result on screen came from the previous model
-  fileRun++;
+  // The result on screen, or the file being classified, is for the previous model: once the
+  // new one is ready, that file is classified again (onModelReady). Until then a file in
+  // progress carries on, so that it still gets a result if this model cannot be used.
+  reclassify = true;
   try {
     await (onnx ? engine.loadModel(onnx, metadata) : engine.useBuiltinModel());
   } catch (e) {
@@ -336,8 +344,6 @@ async function loadOwnModel(files) {
   await useModel(onnx, metadata, true);
 }
 
-
-
 // ---- start --------------------------------------------------------------------------
 
 function wire() {
@@ -358,7 +364,6 @@ function wire() {
     calibrateFromFile(e.target.files[0]);
     e.target.value = "";
   });
-
   $("new-speaker").addEventListener("click", async () => showCalibration(await engine.newSpeaker()));
   $("model-files").addEventListener("change", (e) => {
     loadOwnModel([...e.target.files]);

@@ -158,6 +158,48 @@ test("the same file chosen again, or after a model change, is classified again",
   await page.waitForFunction(() => document.getElementById("status").textContent.includes(".flac:"), null, { timeout: 60_000 });
 });
 
+test("a model change while a long file is being classified classifies it again with the new model", async () => {
+  // 5 min of 48 kHz stereo: ~55 pieces, classified in about 2 s here. The model is changed
+  // from inside the page at the first progress (its files fetched once beforehand), so the
+  // change lands mid-file; the test says so when it did not.
+  const wav = join(tempDir(), "long-change.wav");
+  execFileSync("sox", [CLIPS[2], "-r", "48000", "-c", "2", "-b", "16", wav, "pad", "0", "0.7", "repeat", "74", "trim", "0", "300"]);
+  await page.evaluate(() => Promise.all(["models/emotion8.onnx", "models/emotion8.json"].map((url) => fetch(url).then((r) => r.arrayBuffer()))));
+  const out = execFileSync(join(ROOT, "target/debug/speech-emotion"), ["--model", join(ROOT, "models/emotion8.onnx"), "classify", wav], { encoding: "utf8" });
+  const expected = JSON.parse(out);
+  await page.evaluate(() => {
+    const status = document.getElementById("status");
+    const model = document.getElementById("model-name");
+    status.textContent = "";
+    window.seen = []; // "model | status" at every change of either
+    let switched = false;
+    const observer = new MutationObserver(() => {
+      window.seen.push(`${model.textContent.split(":")[0]} | ${status.textContent}`);
+      if (!switched && /^Classifying long-change\.wav: /.test(status.textContent)) {
+        switched = true;
+        const select = document.getElementById("model-select");
+        select.value = "emotion8";
+        select.dispatchEvent(new Event("change"));
+      }
+      if (status.textContent.startsWith("long-change.wav:")) observer.disconnect();
+    });
+    for (const el of [status, model]) observer.observe(el, { childList: true, characterData: true, subtree: true });
+  });
+  await page.setInputFiles("#file-input", wav);
+  await page.waitForFunction(() => document.getElementById("model-name").textContent.startsWith("emotion8:"), null, { timeout: 30_000 });
+  await page.waitForFunction(() => document.getElementById("status").textContent.startsWith("long-change.wav:") || !document.getElementById("error").hidden, null, { timeout: 60_000 });
+  assert.equal(await page.locator("#error").isHidden(), true, await page.locator("#error").textContent());
+  const seen = await page.evaluate(() => window.seen);
+  const first = seen.find((s) => s.includes("| long-change.wav:"));
+  assert.ok(first.startsWith("emotion8 |"), `the first result must come from the new model (else the change came too late to test this): ${seen.join("; ")}`);
+  assert.match(await page.locator("#result-model").textContent(), new RegExp(`^long-change\\.wav · model emotion8 \\(${expected.model.fingerprint}\\)`));
+  assert.equal(await page.locator("#bars [data-label]").count(), 8);
+  assert.equal(await page.locator("#result-label").getAttribute("data-label"), expected.label);
+  await page.selectOption("#model-select", "builtin");
+  await page.waitForFunction(() => document.getElementById("model-name").textContent.startsWith("emotion4:"), null, { timeout: 30_000 });
+  await page.waitForFunction(() => document.getElementById("status").textContent.startsWith("long-change.wav:"), null, { timeout: 60_000 });
+});
+
 test("a 2 GB file that is not a WAV is refused up front with what to do", async () => {
   // Sparse: 2 GiB on disk costs nothing. Chromium cannot read it whole ("could not be read,
   // typically due to permission problems"); only WAVs are read in pieces.
