@@ -79,11 +79,12 @@ export class SpeechEmotion extends EventTarget {
   readonly listening: boolean;
   listen(options?: ListenOptions): Promise<Listener>;
   stopListening(): void;
-  /** A WAV is read in pieces in the Worker (any length); other formats are decoded by the browser. */
+  /** A WAV is read in pieces in the Worker (any length); other formats are decoded whole by
+   * the browser, up to 256 MB ("file-too-large" above; "file-unreadable" when a read fails). */
   classifyFile(file: Blob, options?: { onProgress?: (progress: Progress) => void }): Promise<ClipResult & { warnings?: string[] }>;
   /** Mono samples at any rate. */
   classify(samples: Float32Array | number[], sampleRate: number): Promise<ClipResult>;
-  /** Mono samples of a recording at the model's rate, decoded by the browser. */
+  /** Mono samples of a recording at the model's rate, decoded whole by the browser (up to 256 MB). */
   decode(file: Blob): Promise<{ samples: Float32Array; sampleRate: number }>;
   /** Another model; rejects with "model-invalid" (the previous model stays) when it does not fit. */
   loadModel(onnx: ModelSource, metadata: MetadataSource): Promise<EngineInfo>;
