@@ -63,6 +63,36 @@ pub struct ClipResult {
     pub segments: Vec<Segment>,
 }
 
+/// A file classified by [`classify_file`], with what was wrong with it (truncation, damage).
+#[cfg(feature = "decode")]
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClassifiedFile {
+    pub result: ClipResult,
+    /// Empty for a sound file.
+    pub warnings: Vec<crate::audio::DecodeWarning>,
+}
+
+/// Classifies an audio file decoded packet by packet ([`crate::DecodeStream`] into a
+/// [`ClipClassifier`]), so memory does not grow with its length. A truncated or damaged file
+/// is classified as far as it goes, with warnings; an error about a file that also has
+/// warnings (a truncated file of digital silence) keeps them ([`Error::Noted`]).
+#[cfg(feature = "decode")]
+pub fn classify_file(model: &mut EmotionModel, path: &std::path::Path, options: &ClipOptions) -> Result<ClassifiedFile> {
+    let mut decoder = crate::audio::DecodeStream::open(path)?;
+    let mut clip: Option<ClipClassifier> = None;
+    while let Some(chunk) = decoder.next_chunk()? {
+        let classifier = match &mut clip {
+            Some(open) => open,
+            None => clip.insert(ClipClassifier::new(model.metadata(), f64::from(chunk.sample_rate), options)?),
+        };
+        classifier.push(model, &crate::audio::downmix(chunk.samples, chunk.channels)?)?;
+    }
+    let warnings = decoder.finish()?;
+    let classifier = clip.ok_or_else(|| Error::Decode("no audio decoded".into()))?;
+    let result = classifier.finish(model).map_err(|e| e.noting(&warnings))?;
+    Ok(ClassifiedFile { result, warnings })
+}
+
 /// Classifies a mono clip at `sample_rate` Hz.
 pub fn classify_clip(
     model: &mut EmotionModel,
@@ -151,10 +181,11 @@ impl ClipClassifier {
     }
 
     /// Feeds the next mono samples at the classifier's input rate. NaN/Inf and out-of-range
-    /// samples are refused before anything is consumed.
+    /// samples are refused before anything is consumed; the error's index counts from the
+    /// start of the clip, not of this piece.
     pub fn push(&mut self, model: &mut EmotionModel, samples: &[f32]) -> Result<()> {
         self.check_model(model)?;
-        check_samples(samples)?;
+        check_samples(samples).map_err(|e| e.shifted(self.input_samples))?;
         self.input_samples += samples.len() as u64;
         self.heard_sound |= samples.iter().any(|&s| s != 0.0);
         let mut resampled = std::mem::take(&mut self.resampled);

@@ -16,9 +16,9 @@
 //! # Ok::<(), speech_emotion::Error>(())
 //! ```
 //!
-//! Live audio: [`EmotionStream`]; a long file in constant memory: [`DecodeStream`] into a
-//! [`ClipClassifier`]; a speaker's baseline: [`speaker_profile`]. The modules hold the
-//! parts for those who build their own pipeline.
+//! Live audio: [`EmotionStream`]; a long file in constant memory: [`classify_file`]
+//! ([`DecodeStream`] into a [`ClipClassifier`]); a speaker's baseline: [`speaker_profile`].
+//! The modules hold the parts for those who build their own pipeline.
 pub mod audio;
 pub mod calibration;
 pub mod classify;
@@ -38,6 +38,8 @@ pub use audio::{decode_file, decode_file_with_warnings, DecodeStream, DecodeWarn
 pub use audio::{resample, DecodedAudio, StreamResampler};
 pub use calibration::speaker_profile;
 pub use classify::{classify_clip, ClipClassifier, ClipOptions, ClipResult, Segment};
+#[cfg(feature = "decode")]
+pub use classify::{classify_file, ClassifiedFile};
 pub use decision::State;
 pub use error::{Error, Result};
 pub use features::SpeakerProfile;

@@ -1,7 +1,12 @@
 //! The emotion model: an ONNX graph run by tract, plus the metadata that says how to feed it.
 //!
 //! The shipped model is embedded with `include_bytes!`, so the library and the wasm build need
-//! no files at run time. Any other model loads from bytes with [`EmotionModel::from_bytes`].
+//! no files at run time. Any other model loads from bytes with [`EmotionModel::from_bytes`],
+//! or from files with [`EmotionModel::from_files`] (read with [`read_model_file`] and
+//! [`read_metadata_file`], which refuse what is not a regular file of a sensible size).
+
+use std::io::Read;
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use tract_onnx::prelude::*;
@@ -44,6 +49,70 @@ pub struct StreamingSpec {
     pub receptive_field: usize,
 }
 
+/// The largest model file [`read_model_file`] reads: the shipped models are about 80 KB, and a
+/// model that runs live in a browser tab is a few MB at most.
+pub const MAX_MODEL_BYTES: u64 = 64 << 20;
+
+/// The largest metadata file [`read_metadata_file`] reads: the shipped ones are about 3 KB.
+pub const MAX_METADATA_BYTES: u64 = 1 << 20;
+
+/// Reads a whole file of at most `limit` bytes. The size is checked before reading, and the
+/// read itself stops one byte past the limit, so neither a huge (or sparse) file nor one that
+/// grows while it is read, nor a device such as `/dev/zero`, can exhaust memory; folders,
+/// devices and pipes are refused before they are opened for reading. Errors are
+/// [`Error::Io`] naming the path (and the limit, `what` saying what the file is for).
+pub fn read_file_limited(path: &Path, limit: u64, what: &str) -> Result<Vec<u8>> {
+    let fail = |error: std::io::Error| Error::Io { path: path.display().to_string(), error };
+    let other = |message: String| fail(std::io::Error::other(message));
+    let too_big = |size: String| {
+        other(format!("{size} is more than a {what} may be ({}); is this the right file?", format_bytes(limit)))
+    };
+    let info = std::fs::metadata(path).map_err(fail)?;
+    if info.is_dir() {
+        return Err(other(format!("this is a folder, not a {what}")));
+    }
+    if !info.is_file() {
+        return Err(other(format!("not a regular file (a device, pipe or socket), so not a {what}")));
+    }
+    if info.len() > limit {
+        return Err(too_big(format_bytes(info.len())));
+    }
+    let file = std::fs::File::open(path).map_err(fail)?;
+    let mut bytes = Vec::with_capacity(info.len() as usize);
+    file.take(limit + 1).read_to_end(&mut bytes).map_err(fail)?;
+    if bytes.len() as u64 > limit {
+        return Err(too_big("the file grew while it was read and".into()));
+    }
+    Ok(bytes)
+}
+
+/// "64 MiB", "1.5 GiB", "812 bytes".
+fn format_bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if n < 1024 {
+        return format!("{n} bytes");
+    }
+    let mut value = n as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if value.fract() == 0.0 { format!("{value} {}", UNITS[unit]) } else { format!("{value:.1} {}", UNITS[unit]) }
+}
+
+/// Reads an ONNX model file (at most [`MAX_MODEL_BYTES`]; see [`read_file_limited`]).
+pub fn read_model_file(path: &Path) -> Result<Vec<u8>> {
+    read_file_limited(path, MAX_MODEL_BYTES, "model file (.onnx)")
+}
+
+/// Reads a model metadata file (at most [`MAX_METADATA_BYTES`]; see [`read_file_limited`]),
+/// which must be UTF-8 text.
+pub fn read_metadata_file(path: &Path) -> Result<String> {
+    let bytes = read_file_limited(path, MAX_METADATA_BYTES, "metadata file (.json)")?;
+    String::from_utf8(bytes).map_err(|e| Error::Metadata(format!("{}: not UTF-8 text ({e})", path.display())))
+}
+
 /// The metadata format this engine reads (CONTRACT §3).
 pub const FORMAT_VERSION: u32 = 2;
 
@@ -72,6 +141,9 @@ pub struct ModelMetadata {
 
 impl ModelMetadata {
     pub fn from_json(json: &str) -> Result<Self> {
+        // Editors on Windows may start a UTF-8 file with a byte order mark, which JSON
+        // parsers refuse ("expected value at line 1 column 1").
+        let json = json.strip_prefix('\u{feff}').unwrap_or(json);
         // Read the version first, so an old file gets a clear message rather than
         // "missing field" for whatever the newer format added.
         let value: serde_json::Value = serde_json::from_str(json).map_err(|e| Error::Metadata(e.to_string()))?;
@@ -210,6 +282,18 @@ impl EmotionModel {
     /// The shipped default model.
     pub fn embedded() -> Result<Self> {
         Self::from_bytes(EMBEDDED_ONNX, EMBEDDED_METADATA)
+    }
+
+    /// Loads a model and its metadata from files, each read with a size limit
+    /// ([`read_model_file`], [`read_metadata_file`]). Errors name the file.
+    pub fn from_files(onnx_path: &Path, metadata_path: &Path) -> Result<Self> {
+        let onnx = read_model_file(onnx_path)?;
+        let json = read_metadata_file(metadata_path)?;
+        Self::from_bytes(&onnx, &json).map_err(|e| match e {
+            Error::Metadata(m) => Error::Metadata(format!("{}: {m}", metadata_path.display())),
+            Error::Model(m) => Error::Model(format!("{}: {m}", onnx_path.display())),
+            other => other,
+        })
     }
 
     /// Loads an ONNX model and its metadata JSON, optimises the plan once for the fixed input

@@ -98,6 +98,8 @@ pub struct EmotionStream {
     hop_samples: usize,
     samples_to_next_hop: usize,
     total_samples: u64,
+    /// Input-rate samples accepted since the start (for the index of a bad sample).
+    input_samples: u64,
     smoothed: Option<Vec<f32>>,
     silence_frame: Vec<f32>,
     failed: Option<String>,
@@ -144,6 +146,7 @@ impl EmotionStream {
             hop_samples,
             samples_to_next_hop: hop_samples,
             total_samples: 0,
+            input_samples: 0,
             smoothed: None,
             silence_frame,
             failed: None,
@@ -196,6 +199,7 @@ impl EmotionStream {
         self.hop_count = 0;
         self.samples_to_next_hop = self.hop_samples;
         self.total_samples = 0;
+        self.input_samples = 0;
         self.smoothed = None;
         self.failed = None;
         self.new_frames = usize::MAX; // every activation in the ring is stale
@@ -223,12 +227,14 @@ impl EmotionStream {
 
     /// Feeds samples at the input rate; returns the predictions of every hop that completed.
     /// Invalid samples (NaN/Inf) are rejected before anything is consumed, so the stream
-    /// stays usable.
+    /// stays usable; the error's index counts from the start of the stream (or the last
+    /// reset), not of this chunk.
     pub fn push(&mut self, samples: &[f32]) -> Result<Vec<Prediction>> {
         if let Some(reason) = &self.failed {
             return Err(Error::Model(format!("the stream stopped after an earlier error ({reason}); call reset()")));
         }
-        check_samples(samples)?;
+        check_samples(samples).map_err(|e| e.shifted(self.input_samples))?;
+        self.input_samples += samples.len() as u64;
         let mut resampled = std::mem::take(&mut self.resampled);
         resampled.clear();
         self.resampler.process(samples, &mut resampled)?;

@@ -274,3 +274,99 @@ fn a_codec_that_cannot_be_decoded_is_named() {
         other => panic!("expected a decode error, got {other:?}"),
     }
 }
+
+/// A RIFF/WAVE file of the given chunks, in the given order, with a correct RIFF size.
+fn riff(chunks: &[(&[u8; 4], &[u8])]) -> Vec<u8> {
+    let mut body = b"WAVE".to_vec();
+    for (id, payload) in chunks {
+        body.extend_from_slice(*id);
+        body.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+        body.extend_from_slice(payload);
+        if payload.len() % 2 == 1 {
+            body.push(0);
+        }
+    }
+    [b"RIFF".as_slice(), &(body.len() as u32).to_le_bytes(), &body].concat()
+}
+
+/// A `fmt ` payload: format 1 (PCM) or 3 (float), or extensible for more than 2 channels.
+fn fmt_chunk(format: u16, channels: u16, rate: u32, bits: u16) -> Vec<u8> {
+    let block = channels * bits / 8;
+    let extensible = channels > 2;
+    let mut fmt = Vec::new();
+    fmt.extend_from_slice(&(if extensible { 0xFFFEu16 } else { format }).to_le_bytes());
+    fmt.extend_from_slice(&channels.to_le_bytes());
+    fmt.extend_from_slice(&rate.to_le_bytes());
+    fmt.extend_from_slice(&(rate * u32::from(block)).to_le_bytes());
+    fmt.extend_from_slice(&block.to_le_bytes());
+    fmt.extend_from_slice(&bits.to_le_bytes());
+    if extensible {
+        fmt.extend_from_slice(&22u16.to_le_bytes());
+        fmt.extend_from_slice(&bits.to_le_bytes());
+        fmt.extend_from_slice(&0u32.to_le_bytes()); // no speaker positions
+        fmt.extend_from_slice(&format.to_le_bytes());
+        fmt.extend_from_slice(&[0, 0, 0, 0, 0x10, 0, 0x80, 0, 0, 0xAA, 0, 0x38, 0x9B, 0x71]);
+    }
+    fmt
+}
+
+fn write_tmp(name: &str, bytes: &[u8]) -> std::path::PathBuf {
+    let path = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+#[test]
+fn a_bad_sample_is_reported_at_its_frame_from_the_start_of_the_file() {
+    // 3 s of stereo float at 16 kHz, a NaN in the right channel of frame 30000: symphonia
+    // hands it over in packets, and the index used to count from the packet's start.
+    let mut interleaved: Vec<f32> = (0..2 * 48_000).map(|i| 0.2 * (i as f32 * 0.01).sin()).collect();
+    interleaved[2 * 30_000 + 1] = f32::NAN;
+    let data: Vec<u8> = interleaved.iter().flat_map(|s| s.to_le_bytes()).collect();
+    let path = write_tmp("nan-at-30000.wav", &riff(&[(b"fmt ", &fmt_chunk(3, 2, 16_000, 32)), (b"data", &data)]));
+    let mut model = EmotionModel::embedded().unwrap();
+    let err = speech_emotion::classify_file(&mut model, &path, &ClipOptions::default()).unwrap_err();
+    assert!(matches!(err, Error::NonFiniteSample { index: 30_000, .. }), "{err}");
+    assert!(err.to_string().contains("frame 30000 (counted from the start"), "{err}");
+}
+
+#[test]
+fn a_truncated_file_of_silence_keeps_its_truncation_note_in_the_error() {
+    let bytes = with_declared_data_len(wav_bytes(&[0.0; 800], 1, 16_000), 2 * 32_000);
+    let path = write_tmp("silent-truncated.wav", &bytes);
+    let mut model = EmotionModel::embedded().unwrap();
+    let err = speech_emotion::classify_file(&mut model, &path, &ClipOptions::default()).unwrap_err();
+    assert!(matches!(err.without_notes(), Error::Silence), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        "the audio is digital silence (every sample is zero); truncated: header says 2.000 s, found 0.050 s"
+    );
+    // A whole file of silence is just silence.
+    let path = write_tmp("silent.wav", &wav_bytes(&[0.0; 800], 1, 16_000));
+    let err = speech_emotion::classify_file(&mut model, &path, &ClipOptions::default()).unwrap_err();
+    assert!(matches!(err, Error::Silence), "{err:?}");
+}
+
+#[test]
+fn an_os_error_is_said_once_however_the_error_chain_is_printed() {
+    let err = decode_file(std::path::Path::new("/nonexistent/clip.wav")).unwrap_err();
+    // What `anyhow`'s `{:#}` prints: the message, then every source.
+    let mut chain = err.to_string();
+    let mut source = std::error::Error::source(&err);
+    while let Some(s) = source {
+        chain.push_str(&format!(": {s}"));
+        source = s.source();
+    }
+    assert_eq!(chain.matches("No such file or directory").count(), 1, "{chain}");
+    assert!(chain.contains("/nonexistent/clip.wav"), "{chain}");
+}
+
+#[test]
+fn devices_pipes_and_folders_are_refused_as_audio_files() {
+    for path in ["/dev/zero", env!("CARGO_TARGET_TMPDIR")] {
+        let err = decode_file(std::path::Path::new(path)).unwrap_err();
+        assert!(matches!(err, Error::Io { .. }) && err.to_string().contains(path), "{err}");
+        let err = speech_emotion::DecodeStream::open(std::path::Path::new(path)).unwrap_err();
+        assert!(matches!(err, Error::Io { .. }), "{err}");
+    }
+}

@@ -170,3 +170,60 @@ fn a_graph_that_makes_tract_panic_is_an_error_not_a_crash() {
         other => panic!("expected a model error, got {other:?}"),
     }
 }
+
+/// A file of `len` bytes that takes no disk space and is never read whole (a sparse file).
+fn sparse_file(name: &str, len: u64) -> std::path::PathBuf {
+    let path = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    std::fs::File::create(&path).unwrap().set_len(len).unwrap();
+    path
+}
+
+#[test]
+fn model_and_metadata_files_are_read_with_a_size_limit_and_only_when_regular() {
+    use speech_emotion::model::{read_metadata_file, read_model_file, MAX_METADATA_BYTES, MAX_MODEL_BYTES};
+    use std::path::Path;
+    assert_eq!((MAX_MODEL_BYTES, MAX_METADATA_BYTES), (64 << 20, 1 << 20), "the limits the README states");
+    let expect = |result: Result<Vec<u8>, Error>, words: &[&str]| {
+        let err = result.unwrap_err();
+        assert!(matches!(err, Error::Io { .. }), "{err}");
+        for word in words {
+            assert!(err.to_string().contains(word), "{err:?} lacks {word:?}");
+        }
+    };
+    // 2 GiB of nothing: refused from its size alone (reading it would allocate 2 GiB).
+    let huge = sparse_file("huge-model.onnx", 2 << 30);
+    expect(read_model_file(&huge), &[huge.to_str().unwrap(), "2 GiB", "64 MiB", "model file"]);
+    let big_json = sparse_file("big-metadata.json", 2 << 20);
+    expect(read_metadata_file(&big_json).map(String::into_bytes), &["big-metadata.json", "2 MiB", "1 MiB", "metadata"]);
+    // A device that never ends, a folder and a pipe: refused before reading.
+    expect(read_model_file(Path::new("/dev/zero")), &["/dev/zero", "not a regular file"]);
+    expect(read_metadata_file(Path::new("/dev/zero")).map(String::into_bytes), &["/dev/zero", "not a regular file"]);
+    expect(read_model_file(Path::new(env!("CARGO_TARGET_TMPDIR"))), &["folder"]);
+    let fifo = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("model-fifo.onnx");
+    let _ = std::fs::remove_file(&fifo);
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    expect(read_model_file(&fifo), &["model-fifo.onnx", "not a regular file"]); // would block if opened
+    // Missing: the OS's reason, once.
+    let err = read_model_file(Path::new("/nonexistent/m.onnx")).unwrap_err();
+    assert_eq!(err.to_string().matches("os error 2").count(), 1, "{err}");
+
+    // A real model from files.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
+    let model = EmotionModel::from_files(&dir.join("emotion8.onnx"), &dir.join("emotion8.json")).unwrap();
+    assert_eq!(model.labels().len(), 8);
+    let err = EmotionModel::from_files(&dir.join("emotion8.onnx"), &dir.join("missing.json")).unwrap_err();
+    assert!(err.to_string().contains("missing.json"), "{err}");
+}
+
+#[test]
+fn metadata_with_a_byte_order_mark_loads() {
+    // Saved by an editor that writes a UTF-8 BOM (it failed as "expected value at line 1 column 1").
+    let with_bom = format!("\u{feff}{EMBEDDED_METADATA}");
+    let meta = ModelMetadata::from_json(&with_bom).unwrap();
+    assert_eq!(meta.labels.len(), 4);
+    assert!(EmotionModel::from_bytes(EMBEDDED_ONNX, &with_bom).is_ok());
+    let path = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bom.json");
+    std::fs::write(&path, with_bom.as_bytes()).unwrap();
+    let read = speech_emotion::model::read_metadata_file(&path).unwrap();
+    assert!(ModelMetadata::from_json(&read).is_ok());
+}

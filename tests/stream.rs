@@ -117,3 +117,22 @@ fn unusable_settings_are_rejected() {
     let bad_smoothing = StreamConfig { smoothing: 0.0, ..StreamConfig::default() };
     assert!(EmotionStream::new(model(), 16_000.0, bad_smoothing).is_err());
 }
+
+#[test]
+fn a_bad_sample_is_reported_from_the_start_of_the_stream_and_of_the_clip() {
+    use speech_emotion::classify::{ClipClassifier, ClipOptions};
+    use speech_emotion::Error;
+    let mut audio: Vec<f32> = (0..48_000).map(|i| 0.2 * (i as f32 * 0.01).sin()).collect();
+    audio[30_000] = f32::NAN;
+    let mut stream = EmotionStream::new(EmotionModel::embedded().unwrap(), 16_000.0, StreamConfig::default()).unwrap();
+    let mut model = EmotionModel::embedded().unwrap();
+    let mut clip = ClipClassifier::new(model.metadata(), 16_000.0, &ClipOptions::default()).unwrap();
+    let (mut from_stream, mut from_clip) = (None, None);
+    for chunk in audio.chunks(4_096) {
+        from_stream = from_stream.or(stream.push(chunk).err());
+        from_clip = from_clip.or(clip.push(&mut model, chunk).err());
+    }
+    for err in [from_stream.unwrap(), from_clip.unwrap()] {
+        assert!(matches!(err, Error::NonFiniteSample { index: 30_000, .. }), "{err}");
+    }
+}

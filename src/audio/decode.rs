@@ -104,7 +104,7 @@ pub fn decode_bytes(bytes: Vec<u8>, extension_hint: Option<&str>) -> Result<Deco
 
 /// Decodes an audio file and reports truncation and damage.
 pub fn decode_file_with_warnings(path: &Path) -> Result<Decoded> {
-    let file = std::fs::File::open(path).map_err(|source| Error::Io { path: path.display().to_string(), source })?;
+    let file = open_regular(path)?;
     let extension = path.extension().and_then(|e| e.to_str());
     decode_source(file, extension).map_err(|e| name_the_file(e, path))
 }
@@ -112,6 +112,20 @@ pub fn decode_file_with_warnings(path: &Path) -> Result<Decoded> {
 /// Decodes audio file bytes and reports truncation and damage.
 pub fn decode_bytes_with_warnings(bytes: Vec<u8>, extension_hint: Option<&str>) -> Result<Decoded> {
     decode_source(std::io::Cursor::new(bytes), extension_hint)
+}
+
+/// Opens a file for decoding: only a regular file (a folder, a pipe that would block or
+/// a device such as `/dev/zero` that never ends is refused with a message).
+fn open_regular(path: &Path) -> Result<std::fs::File> {
+    let fail = |error| Error::Io { path: path.display().to_string(), error };
+    let info = std::fs::metadata(path).map_err(fail)?;
+    if info.is_dir() {
+        return Err(fail(std::io::Error::other("this is a folder, not an audio file")));
+    }
+    if !info.is_file() {
+        return Err(fail(std::io::Error::other("not a regular file (a device, pipe or socket), so not an audio file")));
+    }
+    std::fs::File::open(path).map_err(fail)
 }
 
 /// A WAV whose `data` chunk claims more bytes than the file holds.
@@ -250,13 +264,13 @@ impl std::fmt::Debug for DecodeStream {
 impl DecodeStream {
     /// Opens a file; errors name it.
     pub fn open(path: &Path) -> Result<Self> {
-        let file = std::fs::File::open(path).map_err(|source| Error::Io { path: path.display().to_string(), source })?;
+        let file = open_regular(path)?;
         let extension = path.extension().and_then(|e| e.to_str());
         Self::from_source(file, extension).map_err(|e| name_the_file(e, path))
     }
 
     fn from_source<S: MediaSource + 'static>(mut source: S, extension_hint: Option<&str>) -> Result<Self> {
-        let io = |source| Error::Io { path: String::new(), source };
+        let io = |error| Error::Io { path: String::new(), error };
         let cut = find_wav_cut(&mut source).map_err(io)?;
         source.seek(SeekFrom::Start(0)).map_err(io)?;
         let source: Box<dyn MediaSource> = match cut {
@@ -405,7 +419,7 @@ impl DecodeStream {
 fn name_the_file(e: Error, path: &Path) -> Error {
     match e {
         Error::Decode(msg) => Error::Decode(format!("{}: {msg}", path.display())),
-        Error::Io { source, .. } => Error::Io { path: path.display().to_string(), source },
+        Error::Io { error, .. } => Error::Io { path: path.display().to_string(), error },
         other => other,
     }
 }
