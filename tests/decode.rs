@@ -361,6 +361,55 @@ fn an_os_error_is_said_once_however_the_error_chain_is_printed() {
     assert!(chain.contains("/nonexistent/clip.wav"), "{chain}");
 }
 
+/// WAVs that players and the page (`www/speech-emotion/wav-reader.js`) read, and that
+/// symphonia's reader refused: "missing data chunk", "invalid riff length", a `data`
+/// chunk before `fmt `, "invalid channel count".
+#[test]
+fn wavs_with_lengths_left_unwritten_chunks_in_any_order_and_up_to_64_channels_decode() {
+    let mono: Vec<f32> = (0..16_000).map(|i| 0.3 * (i as f32 * 0.05).sin()).collect();
+    let pcm: Vec<u8> = mono.iter().flat_map(|s| ((s * 32_767.0) as i16).to_le_bytes()).collect();
+    let fmt = fmt_chunk(1, 1, 16_000, 16);
+    let reference = decode_bytes(riff(&[(b"fmt ", &fmt), (b"data", &pcm)]), Some("wav")).unwrap();
+    assert_eq!(reference.samples.len(), 16_000);
+    let data_len_at = |bytes: &[u8]| bytes.windows(4).position(|w| w == b"data").unwrap() + 4;
+
+    // A data length of 0xFFFFFFF0 with a correct RIFF length: the audio to the end of the
+    // file, and (as on the page) a note that the header promised more.
+    let mut oversize = riff(&[(b"fmt ", &fmt), (b"data", &pcm)]);
+    let at = data_len_at(&oversize);
+    oversize[at..at + 4].copy_from_slice(&0xFFFF_FFF0u32.to_le_bytes());
+    let decoded = decode_bytes_with_warnings(oversize, Some("wav")).unwrap();
+    assert_eq!(decoded.audio.samples, reference.samples);
+    assert!(matches!(decoded.warnings[..], [DecodeWarning::Truncated { found_s: 1.0, .. }]), "{:?}", decoded.warnings);
+
+    // RIFF and data lengths 0, as a streaming writer leaves them: to the end, no warning.
+    let mut unwritten = riff(&[(b"fmt ", &fmt), (b"data", &pcm)]);
+    let at = data_len_at(&unwritten);
+    unwritten[at..at + 4].copy_from_slice(&0u32.to_le_bytes());
+    unwritten[4..8].copy_from_slice(&0u32.to_le_bytes());
+    let decoded = decode_bytes_with_warnings(unwritten, Some("wav")).unwrap();
+    assert_eq!((decoded.audio.samples.as_slice(), decoded.warnings.len()), (reference.samples.as_slice(), 0));
+
+    // `data` before `fmt `, with other chunks around them (one of odd length, padded).
+    let list = b"INFOISFT\x05\0\0\0sox!\0\0".to_vec();
+    let reordered = riff(&[(b"LIST", &list), (b"data", &pcm), (b"junk", b"odd"), (b"fmt ", &fmt)]);
+    let decoded = decode_bytes_with_warnings(reordered, Some("wav")).unwrap();
+    assert_eq!((decoded.audio.samples.as_slice(), decoded.warnings.len()), (reference.samples.as_slice(), 0));
+
+    // 31, 32 and 64 channels (the same signal in each) downmix to the mono signal.
+    for channels in [31u16, 32, 64] {
+        let interleaved: Vec<u8> = pcm.chunks_exact(2).flat_map(|s| s.repeat(channels as usize)).collect();
+        let bytes = riff(&[(b"fmt ", &fmt_chunk(1, channels, 16_000, 16)), (b"data", &interleaved)]);
+        let audio = decode_bytes(bytes, Some("wav")).unwrap_or_else(|e| panic!("{channels} channels: {e}"));
+        assert_eq!(audio.channels, channels as usize);
+        let mixed = audio.to_mono().unwrap();
+        assert!(mixed.iter().zip(&reference.samples).all(|(a, b)| (a - b).abs() < 1e-6), "{channels} channels");
+    }
+    let bytes = riff(&[(b"fmt ", &fmt_chunk(1, 65, 16_000, 16)), (b"data", &[0; 130])]);
+    let err = decode_bytes(bytes, Some("wav")).unwrap_err();
+    assert!(err.to_string().contains("65 channels"), "{err}");
+}
+
 #[test]
 fn devices_pipes_and_folders_are_refused_as_audio_files() {
     for path in ["/dev/zero", env!("CARGO_TARGET_TMPDIR")] {
