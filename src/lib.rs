@@ -36,7 +36,7 @@ pub mod stream;
 #[cfg(feature = "decode")]
 pub use audio::{decode_file, decode_file_with_warnings, DecodeStream, DecodeWarning, Decoded};
 pub use audio::{resample, DecodedAudio, StreamResampler};
-pub use calibration::speaker_profile;
+pub use calibration::{speaker_profile, CalibrationBuilder};
 pub use classify::{classify_clip, ClipClassifier, ClipOptions, ClipResult, Segment};
 #[cfg(feature = "decode")]
 pub use classify::{classify_file, ClassifiedFile};

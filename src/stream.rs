@@ -208,7 +208,7 @@ impl EmotionStream {
     /// Calibrates the stream to a speaker from a sample of their ordinary, calm speech
     /// (10–20 s is plenty) at `sample_rate` Hz, and starts again. Kept in memory only.
     pub fn calibrate(&mut self, samples: &[f32], sample_rate: f64) -> Result<SpeakerProfile> {
-        let profile = speaker_profile(self.model.metadata(), samples, sample_rate)?;
+        let profile = speaker_profile(&mut self.model, samples, sample_rate)?;
         self.set_calibration(Some(profile.clone()))?;
         Ok(profile)
     }

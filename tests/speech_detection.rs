@@ -161,16 +161,15 @@ fn microphone_gain_does_not_decide_the_emotion() {
 
 #[test]
 fn calibration_is_reported_resettable_and_refuses_too_little_speech() {
-    let model = EmotionModel::embedded().unwrap();
-    let meta = model.metadata().clone();
+    let mut model = EmotionModel::embedded().unwrap();
     let (calm_a, rate) = load_clip("Actor_08/03-01-01-01-01-01-08.flac");
     let (calm_b, _) = load_clip("Actor_08/03-01-01-01-02-01-08.flac");
     let (calm_c, _) = load_clip("Actor_08/03-01-02-01-01-01-08.flac");
     let sample: Vec<f32> = [calm_a, calm_b, calm_c].concat();
 
-    let err = speaker_profile(&meta, &sample[..rate as usize], rate as f64).unwrap_err();
+    let err = speaker_profile(&mut model, &sample[..rate as usize], rate as f64).unwrap_err();
     assert!(err.to_string().contains("at least"), "{err}");
-    let profile = speaker_profile(&meta, &sample, rate as f64).unwrap();
+    let profile = speaker_profile(&mut model, &sample, rate as f64).unwrap();
     assert!(profile.active_seconds >= 3.0);
 
     let mut stream = EmotionStream::new(model, rate as f64, StreamConfig::default()).unwrap();
@@ -188,4 +187,121 @@ fn calibration_is_reported_resettable_and_refuses_too_little_speech() {
     let without = classify_clip(&mut model, &angry, rate as f64, &ClipOptions::default()).unwrap();
     assert!(with.calibrated && !without.calibrated);
     assert_ne!(with.probabilities, without.probabilities, "the calibration changes what the model hears");
+}
+
+/// The old rule (the normaliser's level rule over the whole sample), for comparison.
+fn level_rule_profile(model: &EmotionModel, samples: &[f32], rate: u32) -> speech_emotion::SpeakerProfile {
+    use speech_emotion::features::{MfccExtractor, SpeakerNormalizer};
+    let meta = model.metadata();
+    let audio = speech_emotion::resample(samples, rate, meta.sample_rate()).unwrap();
+    let mfcc = MfccExtractor::new(&meta.features).unwrap().compute(&audio);
+    SpeakerNormalizer::new(&meta.normalization, meta.features.n_mels, meta.features.hop_seconds()).profile_from_frames(&mfcc)
+}
+
+/// A calibration counts speech with the classifier's detector (the model's speech output):
+/// a 200 Hz square wave that classification hears as speech is speech here too (it was
+/// "0.0 s of speech" by the level rule), tones and noise the classifier rejects give no
+/// speech, and real speech gives the baseline it always gave.
+#[test]
+fn calibration_and_classification_agree_on_what_is_speech() {
+    let mut model = EmotionModel::embedded().unwrap();
+    let square: Vec<f32> = sox("square200", &["synth", "6", "square", "200", "vol", "0.3"]);
+    let heard = classify_clip(&mut model, &square, 16_000.0, &ClipOptions::default()).unwrap();
+    let speech_windows = heard.segments.iter().filter(|s| s.speech).count();
+    let err = speaker_profile(&mut model, &square, 16_000.0).unwrap_err().to_string();
+    println!("square wave: {speech_windows}/{} windows speech; calibration: {err}", heard.segments.len());
+    // The model hears it as speech in every window; the calibration agrees, and refuses it
+    // because a steady tone never stands out from its own level (the baseline rule).
+    assert_eq!(speech_windows, heard.segments.len());
+    assert!(err.contains("holds 6.0 s of what the model takes for speech, but only 0.0 s"), "{err}");
+    for (name, signal) in non_speech().into_iter().filter(|(n, _)| ["sine300", "pink", "hum50", "white"].contains(&n.as_str())) {
+        let long: Vec<f32> = signal.iter().cycle().take(16_000 * 12).copied().collect();
+        let windows = classify_clip(&mut model, &long, 16_000.0, &ClipOptions::default()).unwrap().segments;
+        let err = speaker_profile(&mut model, &long, 16_000.0).unwrap_err().to_string();
+        assert!(windows.iter().all(|s| !s.speech) && err.contains("this one has 0.0 s"), "{name}: {err}");
+    }
+
+    // Real speech: the same profile as the level rule alone gave (every window is speech).
+    for clips in [&SPEECH[..3], &SPEECH[3..6]] {
+        let mut sample = Vec::new();
+        let mut rate = 0;
+        for clip in clips {
+            let (samples, r) = load_clip(clip);
+            sample.extend(samples);
+            rate = r;
+        }
+        let new = speaker_profile(&mut model, &sample, rate as f64).unwrap();
+        let old = level_rule_profile(&model, &sample, rate);
+        println!("{clips:?}: {:.2} s baseline (level rule alone: {:.2} s)", new.active_seconds, old.active_seconds);
+        assert_eq!(new.active_frames, old.active_frames, "{clips:?}");
+        for (a, b) in new.sum.iter().zip(&old.sum) {
+            assert!((a - b).abs() <= 1e-3 * b.abs().max(1.0), "{clips:?}: {a} vs {b}");
+        }
+    }
+}
+
+/// A calibration file read in pieces gives the profile of the whole, at any input rate and
+/// across files of different rates, in memory that does not grow with its length.
+#[test]
+fn a_calibration_streamed_in_pieces_equals_the_whole_sample() {
+    use speech_emotion::CalibrationBuilder;
+    let mut model = EmotionModel::embedded().unwrap();
+    let (a, rate) = load_clip("Actor_08/03-01-01-01-01-01-08.flac");
+    let (b, _) = load_clip("Actor_08/03-01-01-01-02-01-08.flac");
+    let whole = speaker_profile(&mut model, &[a.clone(), b.clone()].concat(), rate as f64).unwrap();
+    let mut rng = Lcg(7);
+    let mut builder = CalibrationBuilder::new(model.metadata(), rate as f64).unwrap();
+    let joined = [a.clone(), b.clone()].concat();
+    let mut rest = &joined[..];
+    while !rest.is_empty() {
+        let n = (1 + rng.below(5_000)).min(rest.len());
+        builder.push(&mut model, &rest[..n]).unwrap();
+        rest = &rest[n..];
+    }
+    let pieces = builder.finish(&mut model).unwrap();
+    assert_eq!(pieces.active_frames, whole.active_frames);
+    assert!(pieces.sum.iter().zip(&whole.sum).all(|(x, y)| (x - y).abs() <= 1e-6 * y.abs().max(1.0)));
+
+    // Two files at different rates join as if recorded back to back.
+    let a48 = speech_emotion::resample(&a, rate, 48_000).unwrap();
+    let mut builder = CalibrationBuilder::new(model.metadata(), 48_000.0).unwrap();
+    for piece in a48.chunks(4_800) {
+        builder.push(&mut model, piece).unwrap();
+    }
+    builder.next_source(&mut model, rate as f64).unwrap();
+    builder.push(&mut model, &b).unwrap();
+    let mixed = builder.finish(&mut model).unwrap();
+    let frames = (mixed.active_frames - whole.active_frames).abs();
+    assert!(frames <= 5.0, "{} vs {} frames", mixed.active_frames, whole.active_frames);
+
+    // A bad sample is named from the start of the sample.
+    let mut builder = CalibrationBuilder::new(model.metadata(), rate as f64).unwrap();
+    builder.push(&mut model, &a[..10_000]).unwrap();
+    let mut bad = a[10_000..20_000].to_vec();
+    bad[123] = f32::NAN;
+    let err = builder.push(&mut model, &bad).unwrap_err();
+    assert!(matches!(err, speech_emotion::Error::NonFiniteSample { index: 10_123, .. }), "{err}");
+}
+
+/// `wasm/tests/wasm_api.rs` calibrates with a synthetic buzz switched on and off like
+/// syllables (it runs only in a browser): natively, the same signal must calibrate too.
+#[test]
+fn the_browser_tests_syllables_calibrate() {
+    let rate = 16_000.0;
+    let tone = |seconds: f64| -> Vec<f32> {
+        (0..(rate * seconds) as usize)
+            .map(|i| {
+                let t = i as f64 / rate;
+                (1..8).map(|h| (2.0 * std::f64::consts::PI * 140.0 * h as f64 * t).sin() / h as f64).sum::<f64>() as f32 * 0.2
+            })
+            .collect()
+    };
+    let syllables = |seconds: f64| -> Vec<f32> {
+        let envelope = |i: usize| (0.5 + 0.5 * (2.0 * std::f64::consts::PI * 3.0 * i as f64 / rate).sin()).powi(4) as f32;
+        tone(seconds).iter().enumerate().map(|(i, s)| s * envelope(i)).collect()
+    };
+    let mut model = EmotionModel::embedded().unwrap();
+    assert!(speaker_profile(&mut model, &syllables(1.0), rate).is_err(), "one second is too little speech");
+    let profile = speaker_profile(&mut model, &syllables(12.0), rate).unwrap();
+    assert!(profile.active_seconds >= 3.0, "{}", profile.active_seconds);
 }

@@ -63,7 +63,7 @@ fn typescript_declarations_match_the_serialised_rust_types() {
     let mut stream = EmotionStream::new(EmotionModel::embedded().unwrap(), rate as f64, StreamConfig::default()).unwrap();
     let prediction = stream.push(&clip).unwrap().remove(0);
     let calm: Vec<f32> = clip.iter().cycle().take(rate as usize * 12).copied().collect();
-    let profile = speaker_profile(model.metadata(), &calm, rate as f64).unwrap();
+    let profile = speaker_profile(&mut model, &calm, rate as f64).unwrap();
 
     assert_eq!(ts["ClipResult"], keys(serde_json::to_value(&result).unwrap()), "ClipResult");
     assert_eq!(ts["Segment"], keys(segment), "Segment");

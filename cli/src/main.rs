@@ -13,8 +13,8 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 
-use speech_emotion::audio::{decode_file, downmix, resample, DecodeStream};
-use speech_emotion::calibration::speaker_profile;
+use speech_emotion::audio::{downmix, DecodeStream};
+use speech_emotion::calibration::CalibrationBuilder;
 use speech_emotion::classify::{ClipClassifier, ClipOptions};
 use speech_emotion::features::SpeakerProfile;
 use speech_emotion::fingerprint::model_fingerprint;
@@ -97,7 +97,7 @@ fn main() -> ExitCode {
 fn run() -> Result<()> {
     let cli = Cli::parse();
     let (mut model, model_id) = load_model(cli.model.as_deref(), cli.metadata.as_deref())?;
-    let calibration = calibration_profile(&model, &cli.calibration)?;
+    let calibration = calibration_profile(&mut model, &cli.calibration)?;
     let options = ClipOptions { segment_hop_seconds: cli.segment_hop, calibration };
     let threads = cli.threads.map_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()), usize::from);
     let load_another = || load_model(cli.model.as_deref(), cli.metadata.as_deref()).map(|(model, _)| model);
@@ -137,19 +137,32 @@ fn load_model(model: Option<&Path>, metadata: Option<&Path>) -> Result<(EmotionM
     Ok((model, id))
 }
 
-/// The speaker profile of the calibration files, joined, or `None` without any.
-fn calibration_profile(model: &EmotionModel, files: &[PathBuf]) -> Result<Option<SpeakerProfile>> {
-    if files.is_empty() {
-        return Ok(None);
-    }
-    let rate = model.metadata().sample_rate();
-    let mut joined = Vec::new();
+/// The speaker profile of the calibration files, joined, or `None` without any. Each file is
+/// decoded packet by packet into the engine's calibration, so memory does not grow with it.
+fn calibration_profile(model: &mut EmotionModel, files: &[PathBuf]) -> Result<Option<SpeakerProfile>> {
+    let mut calibration: Option<CalibrationBuilder> = None;
     for path in files {
-        let audio = decode_file(path).with_context(|| format!("calibration file {}", path.display()))?;
-        joined.extend(resample(&audio.to_mono()?, audio.sample_rate, rate)?);
+        let context = || format!("calibration file {}", path.display());
+        let mut decoder = DecodeStream::open(path).with_context(context)?;
+        let mut first = true;
+        while let Some(chunk) = decoder.next_chunk().with_context(context)? {
+            let rate = f64::from(chunk.sample_rate);
+            let builder = match &mut calibration {
+                Some(open) => {
+                    if first {
+                        open.next_source(model, rate)?;
+                    }
+                    open
+                }
+                None => calibration.insert(CalibrationBuilder::new(model.metadata(), rate)?),
+            };
+            first = false;
+            builder.push(model, &downmix(chunk.samples, chunk.channels)?).with_context(context)?;
+        }
+        decoder.finish().with_context(context)?;
     }
-    let profile = speaker_profile(model.metadata(), &joined, rate as f64).context("calibration")?;
-    Ok(Some(profile))
+    let Some(calibration) = calibration else { return Ok(None) };
+    Ok(Some(calibration.finish(model).context("calibration")?))
 }
 
 /// Decodes packet by packet into the classifier, so memory does not grow with the length

@@ -158,19 +158,28 @@ impl SpeakerNormalizer {
             && level >= self.noise + self.spec.active_above_noise_db
     }
 
-    /// Adds an active frame to the running sum (the one rule for streams and calibration).
-    fn accumulate(&mut self, frame: &[f32]) {
-        if self.is_active(frame) {
+    /// Adds an active frame to the running sum (the one rule for streams and calibration);
+    /// says whether it was one.
+    fn accumulate(&mut self, frame: &[f32]) -> bool {
+        let active = self.is_active(frame);
+        if active {
             for (s, &v) in self.sum.iter_mut().zip(frame) {
                 *s += v as f64;
             }
             self.count += 1.0;
         }
+        active
     }
 
     /// Normalises one MFCC frame into `out`, after letting it update the baseline.
     pub fn normalize_frame(&mut self, frame: &[f32], out: &mut [f32]) {
-        self.accumulate(frame);
+        self.normalize_frame_active(frame, out);
+    }
+
+    /// [`SpeakerNormalizer::normalize_frame`], saying whether the frame counted towards the
+    /// baseline (the level rule); calibration keeps such frames of speech windows.
+    pub(crate) fn normalize_frame_active(&mut self, frame: &[f32], out: &mut [f32]) -> bool {
+        let active = self.accumulate(frame);
         let (h_sum, h_count) = match &self.profile {
             Some(p) => (Some(&p.sum), p.active_frames),
             None => (None, 0.0),
@@ -181,6 +190,7 @@ impl SpeakerNormalizer {
             let baseline = num / (n0 + h_count + self.count);
             out[k] = ((frame[k] as f64 - baseline) / self.spec.scale[k] as f64) as f32;
         }
+        active
     }
 
     /// A speaker profile from MFCC frames (row-major, `n_mfcc` each) of calibration audio:
