@@ -5,13 +5,16 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, bail, Result};
 use serde::Serialize;
 
 use speech_emotion::classify::ClipOptions;
 use speech_emotion::metrics::ConfusionMatrix;
 
+use crate::manifest;
 use crate::output::{self, ModelId};
+use crate::pathname::shown;
+use crate::read;
 use crate::progress::Progress;
 use crate::workers::Workers;
 
@@ -76,26 +79,19 @@ pub fn evaluate(pool: &mut Workers, model_id: &ModelId, request: &Request, optio
     let labels = pool.labels();
     let label_map = LabelMap::new(&labels, &pool.model.metadata().label_aliases, request.maps)?;
     let base = csv_path.parent().unwrap_or(Path::new("."));
-    let mut reader = csv::Reader::from_path(csv_path).with_context(|| format!("cannot read {}", csv_path.display()))?;
-    let headers = reader.headers()?.clone();
-    let column = |name: &str| {
-        headers.iter().position(|h| h.trim() == name).with_context(|| {
-            format!("{} has no \"{name}\" column (columns: {})", csv_path.display(), headers.iter().collect::<Vec<_>>().join(", "))
-        })
-    };
-    let (path_col, label_col) = (column("path")?, column(request.label_column)?);
+    let bytes = read::read_capped(csv_path, read::MAX_CSV_BYTES, "CSV")?;
+    let rows = manifest::parse(&bytes, request.label_column).map_err(|e| anyhow!("{}: {e}", shown(csv_path)))?;
+    drop(bytes);
     let mut items: Vec<(PathBuf, usize)> = Vec::new();
     let mut skipped: BTreeMap<String, u64> = BTreeMap::new();
-    for record in reader.records() {
-        let record = record.with_context(|| format!("malformed CSV {}", csv_path.display()))?;
-        let (path, label) = (record.get(path_col).unwrap_or(""), record.get(label_col).unwrap_or(""));
-        match label_map.index(label) {
-            Some(truth) => items.push((base.join(path), truth)),
-            None => *skipped.entry(label.trim().to_string()).or_default() += 1,
+    for row in rows {
+        match label_map.index(&row.label) {
+            Some(truth) => items.push((base.join(&row.path), truth)),
+            None => *skipped.entry(row.label).or_default() += 1,
         }
     }
     if items.is_empty() {
-        bail!("no rows of {} have a label the model knows ({})", csv_path.display(), labels.join(", "));
+        bail!("no rows of {} have a label the model knows ({})", shown(csv_path), labels.join(", "));
     }
 
     let mut matrix = ConfusionMatrix::new(labels.clone());
@@ -107,7 +103,7 @@ pub fn evaluate(pool: &mut Workers, model_id: &ModelId, request: &Request, optio
         |model, i| crate::classify_path(model, &items[i].0, options),
         |i, outcome| {
             progress.inc();
-            let (path, truth) = (items[i].0.display().to_string(), items[i].1);
+            let (path, truth) = (shown(&items[i].0), items[i].1);
             match outcome.and_then(|o| {
                 let predicted = output::predicted_index(&labels, &o.result)?;
                 Ok((o, predicted))
@@ -120,8 +116,9 @@ pub fn evaluate(pool: &mut Workers, model_id: &ModelId, request: &Request, optio
                     }
                 }
                 Err(e) => {
-                    progress.message(&format!("error: {path}: {e:#}"));
-                    failed.push((path, format!("{e:#}")));
+                    let why = output::error_text(&e);
+                    progress.message(&format!("error: {path}: {why}"));
+                    failed.push((path, why));
                 }
             }
             Ok(())
@@ -142,7 +139,7 @@ pub fn evaluate(pool: &mut Workers, model_id: &ModelId, request: &Request, optio
     let mut out = stdout.lock();
     if request.json {
         let report = Report {
-            csv: csv_path.display().to_string(),
+            csv: shown(csv_path),
             model: model_id,
             evaluated: scores.total,
             skipped_unknown_label: skipped,
@@ -157,7 +154,7 @@ pub fn evaluate(pool: &mut Workers, model_id: &ModelId, request: &Request, optio
         writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
     } else {
         writeln!(out, "model: {model_id}")?;
-        writeln!(out, "evaluated {} files from {}", scores.total, csv_path.display())?;
+        writeln!(out, "evaluated {} files from {}", scores.total, shown(csv_path))?;
         for (label, count) in &skipped {
             writeln!(out, "skipped {count} rows with label \"{label}\" (not a model label; use --map)")?;
         }

@@ -111,17 +111,35 @@ pub fn write_jsonl(
     Ok(())
 }
 
+/// The CSV columns before the labels' probabilities: the JSON line's fields, so a CSV row
+/// says everything a JSON line does (`state` above all: an uncertain result is not a
+/// confident one). `speech_probability` is a segment's (empty on the file's row);
+/// `segment_*` are empty on the file's row.
+const CSV_LEADING: [&str; 10] = [
+    "path",
+    "segment_start_s",
+    "segment_end_s",
+    "state",
+    "label",
+    "confidence",
+    "speech",
+    "speech_probability",
+    "calibrated",
+    "duration_s",
+];
+const CSV_TRAILING: [&str; 3] = ["warnings", "model", "model_fingerprint"];
+
 /// The CSV header: the columns of `write_csv`'s rows.
 pub fn write_csv_header(out: &mut impl Write, labels: &[String]) -> Result<()> {
-    let mut header = vec!["path", "segment_start_s", "segment_end_s", "speech", "label", "confidence"];
-    header.extend(labels.iter().map(String::as_str));
-    header.extend(["warnings", "model", "model_fingerprint"]);
-    writeln!(out, "{}", header.join(","))?;
-    Ok(())
+    let mut header: Vec<String> = CSV_LEADING.iter().map(|c| c.to_string()).collect();
+    header.extend(labels.iter().map(|l| text_cell(l)));
+    header.extend(CSV_TRAILING.iter().map(|c| c.to_string()));
+    write_record(out, &header)
 }
 
 /// One row for the whole file, then (with `--segments`) one per model window. Warnings
-/// (joined by "; ") and the model are on every row, so any row can be read on its own.
+/// (joined by "; "), `calibrated` and the model are on every row, so any row can be read on
+/// its own.
 pub fn write_csv(
     out: &mut impl Write,
     path: &str,
@@ -130,33 +148,88 @@ pub fn write_csv(
     with_segments: bool,
 ) -> Result<()> {
     let result = &outcome.result;
-    let warnings = outcome.warnings.join("; ");
-    let mut row = |start: &str, end: &str, speech: bool, label: Option<&str>, p: &[f32]| -> Result<()> {
-        let confidence = p.iter().copied().fold(0.0f32, f32::max);
-        let mut row = vec![
-            csv_field(path),
-            start.to_string(),
-            end.to_string(),
-            speech.to_string(),
-            csv_field(label.unwrap_or("")),
-            format!("{confidence:.6}"),
-        ];
-        row.extend(p.iter().map(|v| format!("{v:.6}")));
-        row.extend([csv_field(&warnings), csv_field(&model.name), model.fingerprint.clone()]);
-        writeln!(out, "{}", row.join(","))?;
-        Ok(())
-    };
-    row("", "", result.speech, result.label.as_deref(), &result.probabilities)?;
+    let warnings = text_cell(&outcome.warnings.join("; "));
+    let (path, name) = (text_cell(path), text_cell(&model.name));
+    let tail = [warnings, name, model.fingerprint.clone()];
+    let mut file_row = vec![
+        path.clone(),
+        String::new(),
+        String::new(),
+        state_text(result.state),
+        text_cell(result.label.as_deref().unwrap_or("")),
+        format!("{:.6}", result.confidence),
+        result.speech.to_string(),
+        String::new(),
+        result.calibrated.to_string(),
+        format!("{:.3}", result.duration_s),
+    ];
+    file_row.extend(result.probabilities.iter().map(|v| format!("{v:.6}")));
+    file_row.extend(tail.iter().cloned());
+    write_record(out, &file_row)?;
     if with_segments {
         for s in &result.segments {
-            row(&format!("{:.2}", s.start_s), &format!("{:.2}", s.end_s), s.speech, s.label.as_deref(), &s.probabilities)?;
+            let confidence = s.probabilities.iter().copied().fold(0.0f32, f32::max);
+            let mut row = vec![
+                path.clone(),
+                format!("{:.2}", s.start_s),
+                format!("{:.2}", s.end_s),
+                String::new(),
+                text_cell(s.label.as_deref().unwrap_or("")),
+                format!("{confidence:.6}"),
+                s.speech.to_string(),
+                format!("{:.6}", s.speech_probability),
+                result.calibrated.to_string(),
+                String::new(),
+            ];
+            row.extend(s.probabilities.iter().map(|v| format!("{v:.6}")));
+            row.extend(tail.iter().cloned());
+            write_record(out, &row)?;
         }
     }
     Ok(())
 }
 
-pub fn csv_field(value: &str) -> String {
-    if value.contains([',', '"', '\n', '\r']) { format!("\"{}\"", value.replace('"', "\"\"")) } else { value.to_string() }
+fn state_text(state: State) -> String {
+    match serde_json::to_value(state) {
+        Ok(serde_json::Value::String(text)) => text,
+        _ => format!("{state:?}"),
+    }
+}
+
+/// A text cell (path, label, warning, model name) as written to CSV. One that begins with
+/// `=`, `+`, `-`, `@`, a tab or a carriage return would be run as a formula by a spreadsheet
+/// (`=1+1`, `=HYPERLINK(…)`): it gets a leading `'`, which spreadsheets show as text. Numbers
+/// are written by the CLI itself and are never changed. The JSON output is not changed.
+pub fn text_cell(value: &str) -> String {
+    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{value}") } else { value.to_string() }
+}
+
+/// One CSV record, quoted by the `csv` crate where a cell holds `,`, `"` or a line break.
+/// Built in memory and written in one call, so a closed pipe is an `io::Error` of `out`.
+fn write_record(out: &mut impl Write, cells: &[String]) -> Result<()> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(cells)?;
+    let bytes = writer.into_inner().map_err(|e| anyhow::anyhow!("{}", e.error()))?;
+    out.write_all(&bytes)?;
+    Ok(())
+}
+
+/// An error and its causes on one line, "a: b: c", leaving out a cause whose text the
+/// message above it already ends with (an error that prints its source as part of its own
+/// message, such as `cannot read X: No such file or directory`, would otherwise say it twice).
+pub fn error_text(error: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in error.chain() {
+        let part = cause.to_string();
+        if part.is_empty() || text.ends_with(&part) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text
 }
 
 /// True when `error` comes from writing to a reader that went away (`… | head -1`).

@@ -9,6 +9,8 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
+use crate::pathname::shown;
+
 /// What the walk found.
 #[derive(Debug, Default)]
 pub struct Found {
@@ -64,9 +66,9 @@ pub fn collect_audio_files(paths: &[PathBuf]) -> Found {
                     }
                 }
                 Err(e) => {
-                    let at = e.path().map_or_else(|| path.display().to_string(), |p| p.display().to_string());
+                    let at = shown(e.path().unwrap_or(path));
                     match e.loop_ancestor() {
-                        Some(ancestor) => found.loops.push(format!("{at} links back to {}", ancestor.display())),
+                        Some(ancestor) => found.loops.push(format!("{at} links back to {}", shown(ancestor))),
                         None => {
                             let why = e.io_error().map_or_else(|| e.to_string(), ToString::to_string);
                             found.unreadable.push(format!("{at}: {why}"));

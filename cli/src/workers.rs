@@ -10,6 +10,31 @@ use std::sync::Mutex;
 use anyhow::{anyhow, Result};
 use speech_emotion::model::EmotionModel;
 
+use crate::output::error_text;
+use crate::progress::say;
+
+/// Workers per core at most. The work is CPU-bound (decoding, features, the model), so past
+/// one worker per core more workers add no speed, only a model each in memory and
+/// switching between threads (400 workers on 10,000 files were 3× slower than 100, and
+/// 65,535 ran out of threads). A few per core still cover files that wait on a slow disk
+/// or network folder; four per core bounds what `--threads` can cost.
+pub const MAX_WORKERS_PER_CORE: usize = 4;
+
+/// How many workers to run: `asked` (default: one per core), at most
+/// [`MAX_WORKERS_PER_CORE`] per core. A request above that is lowered, with a note.
+pub fn worker_count(asked: Option<usize>) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let most = cores * MAX_WORKERS_PER_CORE;
+    match asked {
+        None => cores,
+        Some(n) if n > most => {
+            say(&format!("note: --threads {n} lowered to {most} ({MAX_WORKERS_PER_CORE} per core, {cores} cores)"));
+            most
+        }
+        Some(n) => n.max(1),
+    }
+}
+
 /// A tract plan's state is mutable, so each worker owns a model, loaded once; files are
 /// handed out one at a time so a long file does not hold up the rest. Scoped threads rather
 /// than rayon: "one model per worker, loaded once" is all that is needed, and rayon's
@@ -67,18 +92,34 @@ impl Workers<'_> {
         let load_another = self.load_another;
         let main_model = &mut *self.model;
         std::thread::scope(|scope| -> Result<()> {
-            let spawned: Vec<_> = (0..helpers)
-                .map(|_| {
-                    scope.spawn(|| -> Result<()> {
-                        let mut model = load_another()?;
-                        work(&mut model);
-                        Ok(())
-                    })
-                })
-                .collect();
+            // Helpers are started with `Builder::spawn_scoped`, which returns the OS's refusal
+            // (a process or thread limit, memory) instead of panicking: the batch then goes
+            // on with the workers that did start, and this thread is always one of them.
+            let mut spawned = Vec::with_capacity(helpers);
+            for _ in 0..helpers {
+                let started = std::thread::Builder::new().name("worker".into()).spawn_scoped(scope, || {
+                    // A model that loaded once fails again only for want of memory: this
+                    // worker then takes no files, and the others classify them.
+                    match load_another() {
+                        Ok(mut model) => work(&mut model),
+                        Err(e) => say(&format!("note: a worker could not load its model ({}); the others go on", error_text(&e))),
+                    }
+                });
+                match started {
+                    Ok(handle) => spawned.push(handle),
+                    Err(e) => {
+                        say(&format!(
+                            "note: {} of {} workers started: the system refused another thread ({e}); going on with those",
+                            spawned.len() + 1,
+                            helpers + 1
+                        ));
+                        break;
+                    }
+                }
+            }
             work(main_model);
             for handle in spawned {
-                handle.join().map_err(|_| anyhow!("a worker thread panicked"))??;
+                handle.join().map_err(|_| anyhow!("a worker thread panicked"))?;
             }
             Ok(())
         })?;

@@ -58,15 +58,16 @@ fn classify_csv_with_segments() {
     let mut lines = stdout.lines();
     assert_eq!(
         lines.next().unwrap(),
-        "path,segment_start_s,segment_end_s,speech,label,confidence,neutral,happy,sad,angry,warnings,model,model_fingerprint"
+        "path,segment_start_s,segment_end_s,state,label,confidence,speech,speech_probability,calibrated,duration_s,\
+         neutral,happy,sad,angry,warnings,model,model_fingerprint"
     );
     let rows: Vec<&str> = lines.collect();
     assert!(rows.len() >= 2, "an overall row and at least one segment row");
     let fingerprint = embedded_fingerprint();
     for row in &rows {
         let fields: Vec<&str> = row.split(',').collect();
-        assert_eq!(fields.len(), 13, "{row}");
-        assert_eq!(fields[10..], ["", "emotion4", fingerprint.as_str()], "no warnings; the model on every row");
+        assert_eq!(fields.len(), 17, "{row}");
+        assert_eq!(fields[14..], ["", "emotion4", fingerprint.as_str()], "no warnings; the model on every row");
     }
 }
 
@@ -454,4 +455,233 @@ fn compressed_recordings_are_classified_and_opus_is_named_as_unsupported() {
     }
     let stderr = text(&out.stderr);
     assert!(stderr.contains("buzz.opus") && stderr.contains("Opus audio cannot be decoded here"), "{stderr}");
+}
+
+/// A CSV printed by the CLI, parsed: the header and the rows.
+fn csv_table(out: &std::process::Output) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut reader = csv::Reader::from_reader(out.stdout.as_slice());
+    let header = reader.headers().unwrap().iter().map(String::from).collect();
+    let rows = reader.records().map(|r| r.unwrap().iter().map(String::from).collect()).collect();
+    (header, rows)
+}
+
+#[cfg(unix)]
+#[test]
+fn files_read_whole_are_limited_in_size_and_must_be_regular_files() {
+    let dir = scratch("limits");
+    let models = concat!(env!("CARGO_MANIFEST_DIR"), "/../models");
+    // `evaluate /dev/zero` used to abort on a 2 GB allocation; a FIFO would block forever.
+    let fifo = dir.join("fifo.csv");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let big = dir.join("big.csv");
+    std::fs::File::create(&big).unwrap().set_len(65 << 20).unwrap(); // sparse: no disk used
+    let model = format!("{models}/emotion4.onnx");
+    let cases: Vec<(Vec<&str>, String)> = vec![
+        (vec!["evaluate", "/dev/zero"], "CSV /dev/zero is not a regular file (a device, pipe or socket)".into()),
+        (vec!["evaluate", fifo.to_str().unwrap()], format!("CSV {} is not a regular file", fifo.display())),
+        (vec!["evaluate", dir.to_str().unwrap()], format!("CSV {} is a folder: expected a CSV file", dir.display())),
+        (vec!["evaluate", big.to_str().unwrap()], format!("CSV {} is 65 MiB: at most 64 MiB is read", big.display())),
+        (vec!["--model", "/dev/zero", "info"], "model /dev/zero is not a regular file".into()),
+        (vec!["--model", &model, "--metadata", "/dev/zero", "info"], "metadata /dev/zero is not a regular file".into()),
+        (vec!["--model", &model, "--metadata", big.to_str().unwrap(), "info"], "is 65 MiB: at most 1 MiB is read".into()),
+    ];
+    for (args, message) in cases {
+        let out = cli_within(60, &args);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(stderr.contains(&message), "{args:?}: {stderr}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn csv_rows_say_the_state_and_calibration_like_the_json_lines() {
+    let clip = common::ravdess("Actor_02/03-01-05-01-01-01-02.flac");
+    let json = &json_lines(&cli(&["classify", clip.to_str().unwrap()]))[0];
+    let out = cli(&["classify", "--format", "csv", "--segments", clip.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let (header, rows) = csv_table(&out);
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap_or_else(|| panic!("no {name} column: {header:?}"));
+    let file = &rows[0];
+    assert_eq!(file[col("state")], json["state"].as_str().unwrap());
+    assert_eq!(file[col("calibrated")], json["calibrated"].to_string());
+    assert_eq!(file[col("label")], json["label"].as_str().unwrap());
+    assert!((file[col("confidence")].parse::<f64>().unwrap() - json["confidence"].as_f64().unwrap()).abs() < 1e-6);
+    assert!((file[col("duration_s")].parse::<f64>().unwrap() - json["duration_s"].as_f64().unwrap()).abs() < 1e-3);
+    for segment in &rows[1..] {
+        assert_eq!(segment[col("state")], "", "a window has no state of its own");
+        assert_eq!(segment[col("calibrated")], "false");
+        let p: f64 = segment[col("speech_probability")].parse().unwrap();
+        assert!((0.0..=1.0).contains(&p));
+    }
+}
+
+/// The shipped model under `dir`, with metadata whose labels are `labels`.
+fn model_with_labels(dir: &std::path::Path, labels: &[&str]) -> std::path::PathBuf {
+    let models = concat!(env!("CARGO_MANIFEST_DIR"), "/../models");
+    let onnx = dir.join("hostile.onnx");
+    std::fs::copy(format!("{models}/emotion4.onnx"), &onnx).unwrap();
+    let mut meta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(format!("{models}/emotion4.json")).unwrap()).unwrap();
+    meta["labels"] = serde_json::json!(labels);
+    meta["label_aliases"] = serde_json::json!({ "calm": labels[0] });
+    meta["name"] = "=HYPERLINK(\"http://x\",\"y\")".into();
+    std::fs::write(dir.join("hostile.json"), meta.to_string()).unwrap();
+    onnx
+}
+
+#[test]
+fn hostile_labels_and_names_neither_break_the_csv_nor_run_as_formulas() {
+    let dir = scratch("hostile");
+    let labels = ["=1+1", "a,b", "say \"hi\"", "two\nlines"];
+    let onnx = model_with_labels(&dir, &labels);
+    copy_clip("Actor_02/03-01-05-01-01-01-02.flac", &dir.join("=cmd.flac"));
+    copy_clip("Actor_02/03-01-01-01-01-01-02.flac", &dir.join("-neutral.flac"));
+    let out = Command::new(env!("CARGO_BIN_EXE_speech-emotion"))
+        .current_dir(&dir)
+        .args(["--model", onnx.to_str().unwrap(), "classify", "--format", "csv", "--segments", "--", "=cmd.flac", "-neutral.flac"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let (header, rows) = csv_table(&out);
+    assert_eq!(header.len(), 17, "{header:?}");
+    assert_eq!(header[10..14], ["'=1+1", "a,b", "say \"hi\"", "two\nlines"]);
+    assert!(rows.len() >= 4);
+    for row in &rows {
+        assert_eq!(row.len(), 17, "{row:?}");
+        for cell in row {
+            assert!(!cell.starts_with(['=', '+', '-', '@']), "a cell a spreadsheet would run: {cell:?} in {row:?}");
+        }
+        assert!(row[0] == "'=cmd.flac" || row[0] == "'-neutral.flac", "{row:?}");
+        assert_eq!(row[15], "'=HYPERLINK(\"http://x\",\"y\")");
+    }
+    // JSON is for programs: the text as it is.
+    let out = Command::new(env!("CARGO_BIN_EXE_speech-emotion"))
+        .current_dir(&dir)
+        .args(["--model", onnx.to_str().unwrap(), "classify", "=cmd.flac"])
+        .output()
+        .unwrap();
+    let line = &json_lines(&out)[0];
+    assert_eq!(line["path"], "=cmd.flac");
+    assert!(line["probabilities"].get("=1+1").is_some(), "{line}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// `count` copies of a short clip in a fresh folder.
+fn folder_of_clips(name: &str, count: usize) -> std::path::PathBuf {
+    let dir = scratch(name);
+    for i in 0..count {
+        copy_clip("Actor_09/03-01-05-01-01-01-09.flac", &dir.join(format!("clip{i:03}.flac")));
+    }
+    dir
+}
+
+#[test]
+fn a_huge_thread_count_is_lowered_to_what_the_cores_can_use() {
+    let dir = folder_of_clips("many-threads", 40);
+    let out = cli_within(300, &["--threads", "65535", "classify", dir.to_str().unwrap()]);
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(json_lines(&out).len(), 40);
+    let cores = std::thread::available_parallelism().unwrap().get();
+    assert!(stderr.contains(&format!("note: --threads 65535 lowered to {} (4 per core, {cores} cores)", 4 * cores)), "{stderr}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// With `prlimit --nproc` the OS refuses new threads: the CLI used to panic ("failed to spawn
+/// thread", exit 101). RLIMIT_NPROC is not enforced for root, so the CLI runs as an otherwise
+/// unused user id through `setpriv` (its own id, so other tests' processes do not count).
+#[cfg(unix)]
+#[test]
+fn threads_the_os_refuses_leave_the_workers_that_started() {
+    let (prlimit, setpriv) = (std::path::Path::new("/usr/bin/prlimit"), std::path::Path::new("/usr/bin/setpriv"));
+    let root = std::fs::read_to_string("/proc/self/status").unwrap().lines().any(|l| l.starts_with("Uid:\t0\t"));
+    if !(root && prlimit.exists() && setpriv.exists()) {
+        println!("skipped: needs root, prlimit and setpriv (util-linux) to run the CLI as another user under a thread limit");
+        return;
+    }
+    let dir = folder_of_clips("nproc", 12);
+    let out = run_within(
+        300,
+        Command::new(prlimit)
+            .args(["--nproc=3", "--"])
+            .arg(setpriv)
+            .args(["--reuid=61234", "--regid=61234", "--clear-groups", env!("CARGO_BIN_EXE_speech-emotion")])
+            .args(["--threads", "64", "classify", dir.to_str().unwrap()]),
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(json_lines(&out).len(), 12, "{stderr}");
+    assert!(stderr.contains("workers started: the system refused another thread"), "{stderr}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_bad_segment_hop_is_one_usage_error() {
+    let dir = folder_of_clips("hop", 2);
+    for hop in ["0", "NaN", "inf", "-1", "0.001", "abc", "1e9", "3.5"] {
+        let out = cli(&[&format!("--segment-hop={hop}"), "classify", dir.to_str().unwrap()]);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "--segment-hop {hop}: {stderr}");
+        assert_eq!(stderr.matches("error:").count(), 1, "once, not once per file: {stderr}");
+        assert!(stderr.contains("--segment-hop"), "{stderr}");
+        assert!(out.stdout.is_empty());
+    }
+    let out = cli(&["--segment-hop", "1e9", "info"]);
+    assert!(text(&out.stderr).contains("longer than the model's 3 s window"), "{}", text(&out.stderr));
+    for hop in ["0.01", "3"] {
+        let out = cli(&["--segment-hop", hop, "classify", "--segments", dir.to_str().unwrap()]);
+        assert!(out.status.success(), "--segment-hop {hop}: {}", text(&out.stderr));
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[cfg(unix)]
+#[test]
+fn file_names_that_are_not_utf8_stay_distinct_in_every_output() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = scratch("bytes");
+    let name = |bytes: &[u8]| dir.join(std::ffi::OsStr::from_bytes(bytes));
+    copy_clip("Actor_10/03-01-05-01-01-01-10.flac", &name(b"a\xff.flac"));
+    copy_clip("Actor_10/03-01-01-01-01-01-10.flac", &name(b"a\xfe.flac"));
+    std::fs::write(name(b"b\xff.wav"), b"RIFF not audio").unwrap();
+    let folder = dir.to_str().unwrap();
+    let out = cli(&["classify", folder]);
+    let paths: Vec<String> = json_lines(&out).iter().map(|l| l["path"].as_str().unwrap().to_string()).collect();
+    assert_eq!(paths, [format!("{folder}/a\\xfe.flac"), format!("{folder}/a\\xff.flac")]);
+    assert!(text(&out.stderr).contains(&format!("error: {folder}/b\\xff.wav: ")), "{}", text(&out.stderr));
+    let out = cli(&["classify", "--format", "csv", folder]);
+    let (_, rows) = csv_table(&out);
+    let paths: Vec<&str> = rows.iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(paths, [format!("{folder}/a\\xfe.flac"), format!("{folder}/a\\xff.flac")]);
+    // A manifest may name such a file by its bytes.
+    let csv = dir.join("labels.csv");
+    std::fs::write(&csv, [&b"path,label\na\xff.flac,angry\na\xfe.flac,neutral\n"[..]].concat()).unwrap();
+    let out = cli(&["evaluate", csv.to_str().unwrap(), "--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["evaluated"], 2);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn messages_name_the_path_say_what_is_wrong_and_say_it_once() {
+    let dir = scratch("wording");
+    std::fs::create_dir(dir.join("sub")).unwrap();
+    let csv = dir.join("labels.csv");
+    std::fs::write(&csv, "path,label\nsub,angry\nmissing.wav,sad\n").unwrap();
+    let out = cli(&["evaluate", csv.to_str().unwrap(), "--json"]);
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains(&format!("error: {}: is a folder, not an audio file", dir.join("sub").display())), "{stderr}");
+    let out = cli(&["evaluate", dir.to_str().unwrap()]);
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains(&format!("{} is a folder", dir.display())), "{stderr}");
+    let missing = dir.join("missing.wav");
+    let model = dir.join("missing.onnx");
+    for args in [vec!["classify", missing.to_str().unwrap()], vec!["--model", model.to_str().unwrap(), "info"]] {
+        let out = cli(&args);
+        let stderr = text(&out.stderr);
+        assert_eq!(stderr.matches("No such file or directory").count(), 1, "the OS error once: {stderr}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
 }
