@@ -38,7 +38,7 @@ struct Cli {
     #[arg(long, global = true, value_name = "MODEL.json", requires = "model")]
     metadata: Option<PathBuf>,
     /// Seconds between the starts of consecutive model windows within a file: at least
-    /// 0.01, at most the model's window (3 s for the built-in model) [default: 1, or the
+    /// 0.01, at most the model's window (2.99 s for the built-in model) [default: 1, or the
     /// window if that is shorter].
     #[arg(long, global = true, value_name = "SECONDS", value_parser = parse_segment_hop)]
     segment_hop: Option<f64>,
