@@ -1,6 +1,6 @@
 // The scalar build is the fallback for browsers without WebAssembly SIMD (iOS 15 and
 // older), so it must not hold a single SIMD instruction: such a browser rejects the whole
-// module. Checked with binaryen's validator (wasm-opt, installed by scripts/setup.sh) against
+// module. Checked with binaryen's validator (wasm-opt from npm's binaryen, installed by scripts/setup.sh) against
 // the features scripts/build-wasm.sh allows; the SIMD build is checked the same way and must
 // fail, which shows the check can.
 import { test } from "node:test";
@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { ROOT, tempDir } from "./helpers.mjs";
 
 const PKG = join(ROOT, "www", "speech-emotion");
+const WASM_OPT = join(ROOT, "node_modules", ".bin", "wasm-opt");
 // The features without SIMD: the one list in build-wasm.sh.
 const FEATURES = readFileSync(join(ROOT, "scripts", "build-wasm.sh"), "utf8").match(/^FEATURES="([^"]+)"/m)[1].split(" ");
 
@@ -18,9 +19,9 @@ const FEATURES = readFileSync(join(ROOT, "scripts", "build-wasm.sh"), "utf8").ma
  * target-features section, which wasm-opt would add to them, is stripped first). */
 function validatesWithoutSimd(wasm) {
   const stripped = join(tempDir(), "stripped.wasm");
-  const strip = spawnSync("wasm-opt", [wasm, "--all-features", "--strip-target-features", "-o", stripped], { encoding: "utf8" });
+  const strip = spawnSync(WASM_OPT, [wasm, "--all-features", "--strip-target-features", "-o", stripped], { encoding: "utf8" });
   assert.equal(strip.status, 0, strip.stderr);
-  const check = spawnSync("wasm-opt", [stripped, ...FEATURES, "-o", join(tempDir(), "checked.wasm")], { encoding: "utf8" });
+  const check = spawnSync(WASM_OPT, [stripped, ...FEATURES, "-o", join(tempDir(), "checked.wasm")], { encoding: "utf8" });
   return { ok: check.status === 0, simdErrors: (check.stderr.match(/SIMD operations require SIMD/g) || []).length };
 }
 
