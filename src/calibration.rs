@@ -17,6 +17,7 @@ use std::collections::VecDeque;
 use crate::audio::{check_samples, validate_sample_rate, StreamResampler};
 use crate::decision::Decider;
 use crate::features::{SpeakerNormalizer, SpeakerProfile, StreamingMfcc};
+use crate::frame_window::FrameWindow;
 use crate::model::{EmotionModel, ModelMetadata};
 use crate::{Error, Result};
 
@@ -79,9 +80,7 @@ pub struct CalibrationBuilder {
     /// whose level rule also says which frames may enter the baseline.
     normalizer: SpeakerNormalizer,
     normalized: Vec<f32>,
-    /// The newest `window_frames` normalised frames, oldest first.
-    ring: VecDeque<f32>,
-    window: Vec<f32>,
+    window: FrameWindow,
     pending: VecDeque<PendingFrame>,
     frames_seen: usize,
     hop_frames: usize,
@@ -109,7 +108,6 @@ impl CalibrationBuilder {
         let input_rate = validate_sample_rate(sample_rate)?;
         let rate = meta.sample_rate();
         let normalizer = SpeakerNormalizer::new(&meta.normalization, meta.features.n_mels, meta.features.hop_seconds());
-        let window_len = meta.window_frames * meta.features.n_mfcc;
         Ok(Self {
             decider: Decider::from_metadata(meta),
             input_samples: 0,
@@ -119,8 +117,7 @@ impl CalibrationBuilder {
             mfcc: StreamingMfcc::new(&meta.features)?,
             normalizer,
             normalized: vec![0.0; meta.features.n_mfcc],
-            ring: VecDeque::with_capacity(window_len),
-            window: vec![0.0; window_len],
+            window: FrameWindow::new(meta.window_frames * meta.features.n_mfcc),
             pending: VecDeque::with_capacity(meta.window_frames + 1),
             frames_seen: 0,
             hop_frames: ((WINDOW_HOP_SECONDS * rate as f64 / meta.features.hop_length as f64).round() as usize).max(1),
@@ -243,10 +240,7 @@ impl CalibrationBuilder {
     fn add_frame(&mut self, model: &mut EmotionModel, frame: &[f32]) -> Result<()> {
         let window_frames = self.meta.window_frames;
         let active = self.normalizer.normalize_frame_active(frame, &mut self.normalized);
-        if self.ring.len() == self.window.len() {
-            self.ring.drain(..self.normalized.len());
-        }
-        self.ring.extend(self.normalized.iter().copied());
+        self.window.push(&self.normalized);
         self.pending.push_back(PendingFrame { index: self.frames_seen, mfcc: frame.to_vec(), active, speech: false });
         self.frames_seen += 1;
         if self.frames_seen == self.next_start + window_frames {
@@ -265,10 +259,7 @@ impl CalibrationBuilder {
     /// Runs the model on the window of the last `window_frames` frames (starting at
     /// `start`) and marks its frames as speech when the model hears speech.
     fn run_window(&mut self, model: &mut EmotionModel, start: usize) -> Result<()> {
-        for (dst, src) in self.window.iter_mut().zip(self.ring.iter()) {
-            *dst = *src;
-        }
-        let out = model.predict(&self.window)?;
+        let out = model.predict(self.window.contiguous())?;
         self.last_start = Some(start);
         if self.decider.is_speech(&out) {
             for frame in self.pending.iter_mut().filter(|f| f.index >= start) {

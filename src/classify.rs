@@ -5,13 +5,12 @@
 //! a three-second one: it keeps one model window of frames and a few numbers per segment.
 //! [`classify_clip`] is the same for a clip already in memory.
 
-use std::collections::VecDeque;
-
 use serde::Serialize;
 
 use crate::audio::{check_samples, validate_sample_rate, StreamResampler};
 use crate::decision::{argmax, mean_probabilities, Decider, State};
 use crate::features::{SpeakerNormalizer, SpeakerProfile, StreamingMfcc};
+use crate::frame_window::FrameWindow;
 use crate::model::{EmotionModel, ModelMetadata};
 use crate::{Error, Result};
 
@@ -123,9 +122,7 @@ pub struct ClipClassifier {
     mfcc: StreamingMfcc,
     normalizer: SpeakerNormalizer,
     normalized: Vec<f32>,
-    /// The newest `window_frames` normalised frames, oldest first.
-    ring: VecDeque<f32>,
-    window: Vec<f32>,
+    window: FrameWindow,
     frames_seen: usize,
     segment_hop_frames: usize,
     next_start: usize,
@@ -152,7 +149,6 @@ impl ClipClassifier {
         let hop_length = meta.features.hop_length;
         let mut normalizer = SpeakerNormalizer::new(&meta.normalization, meta.features.n_mels, meta.features.hop_seconds());
         normalizer.set_profile(options.calibration.clone())?;
-        let window_len = meta.window_frames * meta.features.n_mfcc;
         Ok(Self {
             decider: Decider::from_metadata(meta),
             input_rate,
@@ -164,8 +160,7 @@ impl ClipClassifier {
             mfcc: StreamingMfcc::new(&meta.features)?,
             normalizer,
             normalized: vec![0.0; meta.features.n_mfcc],
-            ring: VecDeque::with_capacity(window_len),
-            window: vec![0.0; window_len],
+            window: FrameWindow::new(meta.window_frames * meta.features.n_mfcc),
             frames_seen: 0,
             segment_hop_frames: ((options.segment_hop_seconds * rate as f64 / hop_length as f64).round() as usize).max(1),
             next_start: 0,
@@ -234,18 +229,15 @@ impl ClipClassifier {
         self.model_rate_samples += samples.len() as u64;
         let window_frames = self.meta.window_frames;
         let mut failed = None;
-        let (ring, normalizer, normalized, window) = (&mut self.ring, &mut self.normalizer, &mut self.normalized, &mut self.window);
+        let (normalizer, normalized, window) = (&mut self.normalizer, &mut self.normalized, &mut self.window);
         let (frames_seen, next_start, segments) = (&mut self.frames_seen, &mut self.next_start, &mut self.segments);
         let (meta, decider, hop) = (&self.meta, &self.decider, self.segment_hop_frames);
         self.mfcc.push(samples, |frame| {
             normalizer.normalize_frame(frame, normalized);
-            if ring.len() == window.len() {
-                ring.drain(..normalized.len());
-            }
-            ring.extend(normalized.iter().copied());
+            window.push(normalized);
             *frames_seen += 1;
             if failed.is_none() && *frames_seen == *next_start + window_frames {
-                match run_window(model, meta, decider, ring, window, *next_start) {
+                match run_window(model, meta, decider, window, *next_start) {
                     Ok(segment) => segments.push((*next_start, segment)),
                     Err(e) => failed = Some(e),
                 }
@@ -257,7 +249,7 @@ impl ClipClassifier {
 
     /// The window of the last `window_frames` frames, which starts at `start`.
     fn predict(&mut self, model: &mut EmotionModel, start: usize) -> Result<()> {
-        let segment = run_window(model, &self.meta, &self.decider, &self.ring, &mut self.window, start)?;
+        let segment = run_window(model, &self.meta, &self.decider, &mut self.window, start)?;
         self.segments.push((start, segment));
         Ok(())
     }
@@ -300,19 +292,15 @@ impl ClipClassifier {
     }
 }
 
-/// Runs the model on the frames in `ring` (one window, copied to the contiguous `window`).
+/// Runs the model on the window of frames that starts at frame `start`.
 fn run_window(
     model: &mut EmotionModel,
     meta: &ModelMetadata,
     decider: &Decider,
-    ring: &VecDeque<f32>,
-    window: &mut [f32],
+    window: &mut FrameWindow,
     start: usize,
 ) -> Result<Segment> {
-    for (dst, src) in window.iter_mut().zip(ring.iter()) {
-        *dst = *src;
-    }
-    let out = model.predict(window)?;
+    let out = model.predict(window.contiguous())?;
     let speech = decider.is_speech(&out);
     let frame_s = meta.features.hop_length as f64 / meta.sample_rate() as f64;
     Ok(Segment {

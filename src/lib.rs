@@ -26,6 +26,7 @@ pub mod decision;
 pub mod error;
 pub mod features;
 pub mod fingerprint;
+mod frame_window;
 pub mod incremental;
 pub mod metrics;
 pub mod model;

@@ -10,14 +10,13 @@
 //! (`tests/incremental.rs`). Results depend only on the audio, not on how it was split
 //! into chunks.
 
-use std::collections::VecDeque;
-
 use serde::Serialize;
 
 use crate::audio::{check_samples, StreamResampler};
 use crate::calibration::speaker_profile;
 use crate::decision::{Decider, State};
 use crate::features::{SpeakerNormalizer, SpeakerProfile, StreamingMfcc};
+use crate::frame_window::FrameWindow;
 use crate::incremental::RingState;
 use crate::model::EmotionModel;
 use crate::{Error, Result};
@@ -87,12 +86,11 @@ pub struct EmotionStream {
     mfcc: StreamingMfcc,
     normalizer: SpeakerNormalizer,
     n_mfcc: usize,
-    /// The newest `window_frames` normalised MFCC frames, oldest first.
-    frames: VecDeque<f32>,
+    /// The newest `window_frames` normalised MFCC frames.
+    frames: FrameWindow,
     /// Model-rate samples of the current hop, for the level meter.
     hop_power: f64,
     hop_count: usize,
-    window: Vec<f32>,
     resampled: Vec<f32>,
     normalized: Vec<f32>,
     hop_samples: usize,
@@ -135,10 +133,9 @@ impl EmotionStream {
         let mut stream = Self {
             resampler: StreamResampler::new(input_rate, rate)?,
             n_mfcc: meta.features.n_mfcc,
-            frames: VecDeque::with_capacity(meta.window_frames * meta.features.n_mfcc),
+            frames: FrameWindow::new(meta.window_frames * meta.features.n_mfcc),
             hop_power: 0.0,
             hop_count: 0,
-            window: vec![0.0; meta.window_frames * meta.features.n_mfcc],
             resampled: Vec::new(),
             normalized: vec![0.0; meta.features.n_mfcc],
             normalizer,
@@ -193,7 +190,7 @@ impl EmotionStream {
         self.normalizer.clone().normalize_frame(&self.silence_frame, &mut silence);
         self.frames.clear();
         for _ in 0..window_frames {
-            self.frames.extend(silence.iter().copied());
+            self.frames.push(&silence);
         }
         self.hop_power = 0.0;
         self.hop_count = 0;
@@ -264,18 +261,13 @@ impl EmotionStream {
     /// Model-rate samples: normalised MFCC frames, keeping only the last window, and the
     /// hop's level.
     fn consume(&mut self, samples: &[f32]) {
-        let window_len = self.model.metadata().window_frames * self.n_mfcc;
         let (frames, normalizer, normalized) = (&mut self.frames, &mut self.normalizer, &mut self.normalized);
         let new_frames = &mut self.new_frames;
         self.mfcc.push(samples, |frame| {
             normalizer.normalize_frame(frame, normalized);
-            frames.extend(normalized.iter().copied());
+            frames.push(normalized);
             *new_frames = new_frames.saturating_add(1);
         });
-        if frames.len() > window_len {
-            let excess = frames.len() - window_len;
-            frames.drain(..excess);
-        }
         self.hop_power += samples.iter().map(|&s| (s as f64) * (s as f64)).sum::<f64>();
         self.hop_count += samples.len();
         self.total_samples += samples.len() as u64;
@@ -287,20 +279,13 @@ impl EmotionStream {
         self.hop_power = 0.0;
         self.hop_count = 0;
         let time_s = self.total_samples as f64 / rate;
-        // The ring buffer's two halves, copied as slices (an element iterator is slow in the
-        // size-optimised wasm build).
-        let (older, newer) = self.frames.as_slices();
-        let split = older.len().min(self.window.len());
-        let (head, tail) = self.window.split_at_mut(split);
-        head.copy_from_slice(&older[..head.len()]);
-        let rest = tail.len().min(newer.len());
-        tail[..rest].copy_from_slice(&newer[..rest]);
+        let window = self.frames.contiguous();
         let out = match self.ring.as_mut() {
             Some(ring) => {
                 let new_frames = std::mem::take(&mut self.new_frames);
-                self.model.predict_incremental(ring, &self.window, new_frames)?
+                self.model.predict_incremental(ring, window, new_frames)?
             }
-            None => self.model.predict(&self.window)?,
+            None => self.model.predict(window)?,
         };
         let calibrated = self.normalizer.profile().is_some();
         if !self.decider.is_speech(&out) {
