@@ -10,17 +10,14 @@ use anyhow::{bail, Context, Result};
 
 use crate::pathname::shown;
 
-/// The ONNX model: the shipped one is 80 KB; 256 MiB leaves room for models a hundred times
-/// larger than anything that runs a window in real time here.
-pub const MAX_MODEL_BYTES: u64 = 256 << 20;
-/// The metadata JSON: the shipped one is 3 KB (mostly normalisation priors and training
-/// provenance).
-pub const MAX_METADATA_BYTES: u64 = 1 << 20;
+/// The model and metadata limits are the engine's (one home: `EmotionModel::from_files` reads
+/// with the same ones).
+pub use speech_emotion::model::{MAX_METADATA_BYTES, MAX_MODEL_BYTES};
 /// The `evaluate` CSV: 64 MiB is about half a million rows of 128 bytes, ten times the
 /// largest corpus used here (the three shared corpora together have under 8,000 rows).
 pub const MAX_CSV_BYTES: u64 = 64 << 20;
 
-/// "256 MiB", "1 MiB", "64 MiB".
+/// "64 MiB", "1 MiB", "17 bytes".
 pub fn size_text(bytes: u64) -> String {
     if bytes >= 1 << 20 { format!("{:.0} MiB", bytes as f64 / f64::from(1 << 20)) } else { format!("{bytes} bytes") }
 }
@@ -73,7 +70,7 @@ mod tests {
 
     #[test]
     fn sizes_read_as_people_write_them() {
-        assert_eq!(size_text(MAX_MODEL_BYTES), "256 MiB");
+        assert_eq!(size_text(MAX_MODEL_BYTES), "64 MiB");
         assert_eq!(size_text(MAX_METADATA_BYTES), "1 MiB");
         assert_eq!(size_text(MAX_CSV_BYTES), "64 MiB");
         assert_eq!(size_text(17), "17 bytes");
