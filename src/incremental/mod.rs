@@ -40,9 +40,9 @@
 //! probe can check against the unmodified ONNX graph is harder to make. Cutting the ONNX
 //! graph here keeps the head exactly the exported one.
 //!
-//! - [`graph`]: which tensors are local in time, and the cut (still ONNX);
-//! - [`split`]: the two plans (trunk per chunk, head per window) and the probe;
-//! - [`ring`]: one stream's per-frame activations over its window.
+//! - `graph`: which tensors are local in time, and the cut (still ONNX);
+//! - `split`: the two plans (trunk per chunk, head per window) and the probe;
+//! - `ring`: one stream's per-frame activations over its window.
 
 mod graph;
 mod ring;
