@@ -183,12 +183,14 @@ fn stages_run_on_their_own_and_agree_with_the_engine() {
 fn one_engine_listens_again_at_another_rate_and_classifies_clips_meanwhile() {
     let mut engine = listening(48_000.0);
     let silence = |rate: f64| vec![0.0f32; (rate / 4.0) as usize]; // one 0.25 s hop
-    assert_eq!(js_sys::Array::from(&ok(engine.push_all(&silence(48_000.0)))).length(), 1);
+    // At 48 kHz the resampler holds back its look-ahead: two hops in, at least one out.
+    let first: Vec<f32> = [silence(48_000.0), silence(48_000.0)].concat();
+    assert!(js_sys::Array::from(&ok(engine.push_all(&first))).length() >= 1);
     let clip = ok(engine.classify_clip(&tone(22_050.0, 3.0), 22_050.0)); // while listening
     assert!((get(&clip, "duration_s").as_f64().unwrap() - 3.0).abs() < 1e-3);
     engine.stop_stream();
     assert!(engine.push_all(&silence(48_000.0)).is_err(), "stopped");
-    // Started again at the new microphone's rate: the same model, a fresh window.
+    // Started again at the model's own rate (no resampling): the same model, a fresh window.
     ok(engine.start_stream(16_000.0));
     let again = js_sys::Array::from(&ok(engine.push_all(&silence(16_000.0))));
     assert_eq!(again.length(), 1);
