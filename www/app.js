@@ -225,7 +225,8 @@ async function handleFile(file) {
   try {
     const result = await classifyFile(file);
     if (run !== fileRun) return;
-    $("result-label").textContent = stateText(result);
+    const verdict = stateText(result);
+    $("result-label").textContent = verdict;
     $("result-label").dataset.label = result.label ?? "";
     $("result-confidence").textContent = (result.speech ? percent(result.confidence) : "(no speech found)")
       + (result.calibrated ? " · calibrated" : "");
