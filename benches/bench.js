@@ -5,7 +5,7 @@ import { signal as speechLikeNoise } from "./signal.mjs";
 
 const params = new URLSearchParams(location.search);
 // Which build to measure (a path on this origin); the page's own by default.
-const { default: init, Classifier, Mfcc, Model } = await import(params.get("pkg") ?? "../www/speech-emotion/pkg/speech_emotion.js");
+const { default: init, Engine, Mfcc, Model } = await import(params.get("pkg") ?? "../www/speech-emotion/pkg/speech_emotion.js");
 const RATE = 48000; // a typical device rate: every update includes resampling
 const HOP = RATE / 4; // the stream's 250 ms hop
 const UPDATES = Number(params.get("updates") ?? 1000);
@@ -146,7 +146,8 @@ async function run() {
   const t0 = performance.now();
   const wasm = await init();
   const tInit = performance.now();
-  const classifier = new Classifier(RATE);
+  const classifier = new Engine();
+  classifier.startStream(RATE);
   const tModel = performance.now();
   const warm = signal(RATE * 3, 0);
   let first = null;
@@ -159,7 +160,8 @@ async function run() {
   const times = timeUpdates(classifier, chunks, (p) => states[p.state]++);
   times.sort((a, b) => a - b);
   // The same updates from audio already at the model's 16 kHz: what the resampling costs.
-  const direct = new Classifier(16000);
+  const direct = new Engine();
+  direct.startStream(16000);
   const chunks16k = Array.from({ length: 64 }, (_, k) => signal(HOP / 3, ((k + 12) * HOP) / 3, 16000));
   for (let i = 0; i < 16; i++) direct.pushAll(chunks16k[i]);
   const times16k = timeUpdates(direct, chunks16k);

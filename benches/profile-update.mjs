@@ -31,7 +31,8 @@ const REST = "the rest of an update (checks, normaliser, JSON, JS glue)";
 
 const wasm = await import(join(pkg, "speech_emotion.js"));
 wasm.initSync({ module: readFileSync(join(pkg, "speech_emotion_bg.wasm")) });
-const classifier = new wasm.Classifier(RATE);
+const classifier = new wasm.Engine();
+classifier.startStream(RATE);
 const chunks = Array.from({ length: 64 }, (_, k) => signal(HOP, (k + 12) * HOP, RATE));
 for (let i = 0; i < 16; i++) classifier.pushAll(chunks[i]); // a full window first
 
@@ -58,7 +59,7 @@ const self = new Map();
 for (const [id, n] of counts) {
   const stack = [];
   for (let x = id; x !== undefined; x = parent.get(x)) stack.push(byId.get(x).callFrame.functionName);
-  if (!stack.some((f) => f.includes("Classifier::push_all") || f === "pushAll")) continue;
+  if (!stack.some((f) => f.includes("Engine::push_all") || f === "pushAll")) continue;
   inUpdate += n;
   const part = PARTS.find(([, marker]) => stack.some((f) => f.includes(marker)))?.[0] ?? REST;
   parts.set(part, parts.get(part) + n);

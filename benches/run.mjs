@@ -1,6 +1,8 @@
 // Benchmarks: measured, never asserted. Prints a Markdown table and writes
 // benches/results.json.
 //   node benches/run.mjs [--updates N] [--hours H] [--no-cli]
+//   node benches/run.mjs --startup-only [--runs N]   only load → ready → Start → first bars,
+//     N times (default 5), as a table and benches/startup.json
 // Needs both wasm builds (scripts/build-wasm.sh), the release CLI (cargo build --release)
 // and the comparison packages in benches/node_modules (npm ci --prefix benches);
 // scripts/bench.sh does all of that first.
@@ -159,6 +161,22 @@ function cliLongFileMemory() {
     const rssKib = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(report)[1]);
     return { audio_s: seconds, file_bytes: statSync(wav).size, wall_s, peak_rss_bytes: rssKib * 1024 };
   });
+}
+
+if (process.argv.includes("--startup-only")) {
+  const runs = [];
+  for (let i = 0, n = Number(arg("runs", 5)); i < n; i++) runs.push(await startup());
+  const median = (values) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)];
+  const pick = (visit, key) => median(runs.map((r) => r[visit][key]));
+  const summary = Object.fromEntries(["cold", "warm"].map((visit) => [visit, {
+    page_load_to_model_ready_ms: pick(visit, "page_load_to_model_ready_ms"),
+    click_to_first_bars_ms: pick(visit, "click_to_first_bars_ms"),
+  }]));
+  const out = { date: new Date().toISOString().slice(0, 10), commit: execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT }).toString().trim(), runs, median: summary };
+  writeFileSync(join(ROOT, "benches/startup.json"), JSON.stringify(out, null, 2) + "\n");
+  console.log(`| visit | load → model ready (median of ${runs.length}) | click Start → first bars |\n|---|---|---|`);
+  for (const visit of ["cold", "warm"]) console.log(`| ${visit} | ${summary[visit].page_load_to_model_ready_ms} ms | ${summary[visit].click_to_first_bars_ms} ms |`);
+  process.exit(0);
 }
 
 prepareClips();

@@ -27,7 +27,10 @@ const PACKAGE = "speech-emotion";
 const BUILDS = ["pkg", "pkg-scalar"];
 const buildDir = (build) => `${PACKAGE}/${build}`;
 
-export const hashOf = (body) => createHash("sha256").update(body).digest("hex").slice(0, 20);
+/** Hex digits kept of each SHA-256 (80 bits): the manifest carries the number, and the
+ * service worker cuts its own hashes to it. */
+const HASH_DIGITS = 20;
+export const hashOf = (body) => createHash("sha256").update(body).digest("hex").slice(0, HASH_DIGITS);
 
 function walk(dir) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
@@ -35,9 +38,9 @@ function walk(dir) {
   );
 }
 
-/** {version, shell, builds: {pkg, "pkg-scalar"}, lazy}: each a {path: sha256} map. */
+/** {version, hashDigits, shell, builds: {pkg, "pkg-scalar"}, lazy}: each a {path: sha256} map. */
 export function buildManifest(www) {
-  const manifest = { version: "", shell: {}, builds: Object.fromEntries(BUILDS.map((b) => [b, {}])), lazy: {} };
+  const manifest = { version: "", hashDigits: HASH_DIGITS, shell: {}, builds: Object.fromEntries(BUILDS.map((b) => [b, {}])), lazy: {} };
   const files = walk(www).map((f) => relative(www, f).split(sep).join("/")).sort();
   for (const path of files) {
     if (IGNORED.some((re) => re.test(path))) continue;

@@ -14,10 +14,10 @@
 
 use std::collections::VecDeque;
 
-use crate::audio::{check_samples, validate_sample_rate, StreamResampler};
+use crate::audio::validate_sample_rate;
 use crate::decision::Decider;
-use crate::features::{SpeakerNormalizer, SpeakerProfile, StreamingMfcc};
-use crate::frame_window::FrameWindow;
+use crate::features::SpeakerProfile;
+use crate::front_end::{Frame, FrontEnd};
 use crate::model::{EmotionModel, ModelMetadata};
 use crate::{Error, Result};
 
@@ -27,10 +27,6 @@ pub const MIN_CALIBRATION_SECONDS: f64 = 3.0;
 /// Seconds of speech loud enough to be the baseline (the normaliser's level rule) a
 /// calibration needs at least: a steady tone the model takes for speech gives none.
 pub const MIN_BASELINE_SECONDS: f64 = 1.0;
-
-/// Seconds between the starts of the model windows that decide what is speech: the
-/// default segment hop of [`crate::ClipOptions`], so a calibration sample is cut as a clip.
-const WINDOW_HOP_SECONDS: f64 = 1.0;
 
 /// The speaker profile of a calibration sample (mono, `sample_rate` Hz), in memory: a thin
 /// wrapper over [`CalibrationBuilder`].
@@ -69,35 +65,35 @@ struct PendingFrame {
 /// ```
 pub struct CalibrationBuilder {
     meta: ModelMetadata,
+    /// What the model hears without a calibration: a clip's front end, whose normaliser's
+    /// level rule also says which frames may enter the baseline.
+    front: FrontEnd,
+    baseline: Baseline,
+    failed: Option<String>,
+}
+
+/// The speech windows' verdicts on the frames, and the baseline they make.
+struct Baseline {
     decider: Decider,
-    input_samples: u64,
-    resampler: StreamResampler,
-    resampled: Vec<f32>,
-    /// Model-rate samples of real audio (before the padding at the end).
-    model_rate_samples: u64,
-    mfcc: StreamingMfcc,
-    /// What the model hears without a calibration: the running normaliser of a clip,
-    /// whose level rule also says which frames may enter the baseline.
-    normalizer: SpeakerNormalizer,
-    normalized: Vec<f32>,
-    window: FrameWindow,
+    window_frames: usize,
+    hop_length: u64,
+    /// Frames some window still to come may cover, oldest first.
     pending: VecDeque<PendingFrame>,
-    frames_seen: usize,
+    /// Windows start every `hop_frames` frames, as a clip's segments do by default.
     hop_frames: usize,
     next_start: usize,
     last_start: Option<usize>,
     sum: Vec<f64>,
     baseline_frames: u64,
     speech_frames: u64,
-    failed: Option<String>,
 }
 
 impl std::fmt::Debug for CalibrationBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CalibrationBuilder")
-            .field("input_rate", &self.resampler.input_rate())
-            .field("input_samples", &self.input_samples)
-            .field("speech_frames", &self.speech_frames)
+            .field("input_rate", &self.front.input_rate())
+            .field("input_samples", &self.front.input_samples())
+            .field("speech_frames", &self.baseline.speech_frames)
             .finish()
     }
 }
@@ -106,26 +102,21 @@ impl CalibrationBuilder {
     /// A calibration for the model with metadata `meta`, from mono audio at `sample_rate` Hz.
     pub fn new(meta: &ModelMetadata, sample_rate: f64) -> Result<Self> {
         let input_rate = validate_sample_rate(sample_rate)?;
-        let rate = meta.sample_rate();
-        let normalizer = SpeakerNormalizer::new(&meta.normalization, meta.features.n_mels, meta.features.hop_seconds());
+        let rate = meta.sample_rate() as f64;
         Ok(Self {
-            decider: Decider::from_metadata(meta),
-            input_samples: 0,
-            resampler: StreamResampler::new(input_rate, rate)?,
-            resampled: Vec::new(),
-            model_rate_samples: 0,
-            mfcc: StreamingMfcc::new(&meta.features)?,
-            normalizer,
-            normalized: vec![0.0; meta.features.n_mfcc],
-            window: FrameWindow::new(meta.window_frames * meta.features.n_mfcc),
-            pending: VecDeque::with_capacity(meta.window_frames + 1),
-            frames_seen: 0,
-            hop_frames: ((WINDOW_HOP_SECONDS * rate as f64 / meta.features.hop_length as f64).round() as usize).max(1),
-            next_start: 0,
-            last_start: None,
-            sum: vec![0.0; meta.features.n_mfcc],
-            baseline_frames: 0,
-            speech_frames: 0,
+            front: FrontEnd::new(meta, input_rate)?,
+            baseline: Baseline {
+                decider: Decider::from_metadata(meta),
+                window_frames: meta.window_frames,
+                hop_length: meta.features.hop_length as u64,
+                pending: VecDeque::with_capacity(meta.window_frames + 1),
+                hop_frames: ((crate::defaults::SEGMENT_HOP_SECONDS * rate / meta.features.hop_length as f64).round() as usize).max(1),
+                next_start: 0,
+                last_start: None,
+                sum: vec![0.0; meta.features.n_mfcc],
+                baseline_frames: 0,
+                speech_frames: 0,
+            },
             failed: None,
             meta: meta.clone(),
         })
@@ -135,15 +126,8 @@ impl CalibrationBuilder {
     /// samples are refused before anything is consumed (the index counts from the start).
     pub fn push(&mut self, model: &mut EmotionModel, samples: &[f32]) -> Result<()> {
         self.check(model)?;
-        check_samples(samples).map_err(|e| e.shifted(self.input_samples))?;
-        self.input_samples += samples.len() as u64;
-        let mut resampled = std::mem::take(&mut self.resampled);
-        resampled.clear();
-        self.resampler.process(samples, &mut resampled)?;
-        self.model_rate_samples += resampled.len() as u64;
-        let result = self.consume(model, &resampled);
-        self.resampled = resampled;
-        result
+        let ready = self.front.accept(samples)?;
+        self.consume(model, ready)
     }
 
     /// Continues with audio at another rate (the next of several files): the sample so far
@@ -151,16 +135,13 @@ impl CalibrationBuilder {
     pub fn next_source(&mut self, model: &mut EmotionModel, sample_rate: f64) -> Result<()> {
         self.check(model)?;
         let input_rate = validate_sample_rate(sample_rate)?;
-        let mut tail = Vec::new();
-        self.resampler.flush(&mut tail)?;
-        self.resampler = StreamResampler::new(input_rate, self.meta.sample_rate())?;
-        self.model_rate_samples += tail.len() as u64;
-        self.consume(model, &tail)
+        let ready = self.front.change_rate(input_rate)?;
+        self.consume(model, ready)
     }
 
     /// Input samples accepted so far (at their own rates).
     pub fn input_samples(&self) -> u64 {
-        self.input_samples
+        self.front.input_samples()
     }
 
     /// Ends the sample: its speaker profile, or `InvalidInput` when it holds less than
@@ -168,27 +149,25 @@ impl CalibrationBuilder {
     /// loud enough to be a baseline), saying how much it has.
     pub fn finish(mut self, model: &mut EmotionModel) -> Result<SpeakerProfile> {
         self.check(model)?;
-        if self.input_samples == 0 {
+        if self.front.input_samples() == 0 {
             return Err(Error::EmptyAudio);
         }
-        let mut tail = Vec::new();
-        self.resampler.flush(&mut tail)?;
-        self.model_rate_samples += tail.len() as u64;
         // As a clip: a sample shorter than one window is padded to one, and the end gets
         // librosa's centre padding.
-        let short_by = (self.meta.window_samples() as u64).saturating_sub(self.model_rate_samples);
-        tail.resize(tail.len() + short_by as usize + self.meta.features.n_fft / 2, 0.0);
-        self.consume(model, &tail)?;
-        let last_start = self.frames_seen - self.meta.window_frames;
-        if self.last_start != Some(last_start) {
-            self.run_window(model, last_start)?; // the window that covers the end
+        let ready = self.front.end()?;
+        self.consume(model, ready)?;
+        let last_start = self.front.frames() - self.meta.window_frames;
+        let audio_samples = self.front.model_rate_samples();
+        let baseline = &mut self.baseline;
+        if baseline.last_start != Some(last_start) {
+            baseline.run_window(model, self.front.window().contiguous(), last_start)?; // the window that covers the end
         }
-        while let Some(frame) = self.pending.pop_front() {
-            self.settle(frame);
+        while let Some(frame) = baseline.pending.pop_front() {
+            baseline.settle(frame, audio_samples);
         }
         let hop_seconds = self.meta.features.hop_seconds();
-        let speech_seconds = self.speech_frames as f64 * hop_seconds;
-        let baseline_seconds = self.baseline_frames as f64 * hop_seconds;
+        let speech_seconds = baseline.speech_frames as f64 * hop_seconds;
+        let baseline_seconds = baseline.baseline_frames as f64 * hop_seconds;
         if speech_seconds < MIN_CALIBRATION_SECONDS {
             return Err(Error::InvalidInput(format!(
                 "a calibration sample needs at least {MIN_CALIBRATION_SECONDS} s of speech, this one has {speech_seconds:.1} s: \
@@ -202,7 +181,8 @@ impl CalibrationBuilder {
                  needed): a steady tone or hum is no voice to calibrate to; read a sentence or two in your ordinary voice"
             )));
         }
-        Ok(SpeakerProfile { sum: self.sum, active_frames: self.baseline_frames as f64, active_seconds: baseline_seconds })
+        let (sum, active_frames) = (std::mem::take(&mut baseline.sum), baseline.baseline_frames as f64);
+        Ok(SpeakerProfile { sum, active_frames, active_seconds: baseline_seconds })
     }
 
     fn check(&self, model: &EmotionModel) -> Result<()> {
@@ -216,50 +196,41 @@ impl CalibrationBuilder {
         }
     }
 
-    /// Model-rate samples → frames (normalised for the model, level-checked for the
-    /// baseline) → a window verdict at each hop.
-    fn consume(&mut self, model: &mut EmotionModel, samples: &[f32]) -> Result<()> {
-        // The frames of a bounded piece at a time (the model needs `&mut self` too, so they
-        // are run after the MFCC stream hands them over): memory stays constant however
-        // large the pushed slice.
-        let n_mfcc = self.meta.features.n_mfcc;
-        let mut frames = Vec::new();
-        for piece in samples.chunks(1 << 14) {
-            frames.clear();
-            self.mfcc.push(piece, |frame| frames.extend_from_slice(frame));
-            for frame in frames.chunks_exact(n_mfcc) {
-                if let Err(e) = self.add_frame(model, frame) {
-                    self.failed = Some(e.to_string());
-                    return Err(e);
-                }
-            }
+    /// The front end's `ready` model-rate samples → frames (normalised for the model,
+    /// level-checked for the baseline) → a window verdict at each hop.
+    fn consume(&mut self, model: &mut EmotionModel, ready: usize) -> Result<()> {
+        let audio_samples = self.front.model_rate_samples();
+        let baseline = &mut self.baseline;
+        let result = self.front.feed(0..ready, |frame| baseline.add_frame(model, frame, audio_samples));
+        if let Err(e) = result {
+            self.failed = Some(e.to_string());
+            return Err(e);
         }
         Ok(())
     }
+}
 
-    fn add_frame(&mut self, model: &mut EmotionModel, frame: &[f32]) -> Result<()> {
-        let window_frames = self.meta.window_frames;
-        let active = self.normalizer.normalize_frame_active(frame, &mut self.normalized);
-        self.window.push(&self.normalized);
-        self.pending.push_back(PendingFrame { index: self.frames_seen, mfcc: frame.to_vec(), active, speech: false });
-        self.frames_seen += 1;
-        if self.frames_seen == self.next_start + window_frames {
-            self.run_window(model, self.next_start)?;
+impl Baseline {
+    fn add_frame(&mut self, model: &mut EmotionModel, frame: Frame<'_>, audio_samples: u64) -> Result<()> {
+        let index = frame.count - 1;
+        self.pending.push_back(PendingFrame { index, mfcc: frame.raw.to_vec(), active: frame.active, speech: false });
+        if frame.count == self.next_start + self.window_frames {
+            self.run_window(model, frame.window.contiguous(), self.next_start)?;
             self.next_start += self.hop_frames;
         }
         // A frame older than one window is covered by no window still to come.
-        while self.pending.front().is_some_and(|f| f.index + window_frames < self.frames_seen) {
-            if let Some(frame) = self.pending.pop_front() {
-                self.settle(frame);
+        while self.pending.front().is_some_and(|f| f.index + self.window_frames < frame.count) {
+            if let Some(old) = self.pending.pop_front() {
+                self.settle(old, audio_samples);
             }
         }
         Ok(())
     }
 
-    /// Runs the model on the window of the last `window_frames` frames (starting at
-    /// `start`) and marks its frames as speech when the model hears speech.
-    fn run_window(&mut self, model: &mut EmotionModel, start: usize) -> Result<()> {
-        let out = model.predict(self.window.contiguous())?;
+    /// Runs the model on `window` (frames from `start` on) and marks its frames as speech
+    /// when the model hears speech.
+    fn run_window(&mut self, model: &mut EmotionModel, window: &[f32], start: usize) -> Result<()> {
+        let out = model.predict(window)?;
         self.last_start = Some(start);
         if self.decider.is_speech(&out) {
             for frame in self.pending.iter_mut().filter(|f| f.index >= start) {
@@ -270,13 +241,13 @@ impl CalibrationBuilder {
     }
 
     /// A frame no later window can cover: it counts as speech (if it is real audio, not
-    /// padding) and enters the baseline if it is also active.
-    fn settle(&mut self, frame: PendingFrame) {
+    /// padding: `audio_samples` model-rate samples of it so far) and enters the baseline if
+    /// it is also active.
+    fn settle(&mut self, frame: PendingFrame, audio_samples: u64) {
         if !frame.speech {
             return;
         }
-        let hop = self.meta.features.hop_length as u64;
-        if (frame.index as u64) * hop < self.model_rate_samples {
+        if (frame.index as u64) * self.hop_length < audio_samples {
             self.speech_frames += 1;
         }
         if frame.active {

@@ -7,10 +7,11 @@
 
 use serde::Serialize;
 
-use crate::audio::{check_samples, validate_sample_rate, StreamResampler};
-use crate::decision::{argmax, mean_probabilities, Decider, State};
-use crate::features::{SpeakerNormalizer, SpeakerProfile, StreamingMfcc};
+use crate::audio::validate_sample_rate;
+use crate::decision::{argmax, Decider, State};
+use crate::features::SpeakerProfile;
 use crate::frame_window::FrameWindow;
+use crate::front_end::FrontEnd;
 use crate::model::{EmotionModel, ModelMetadata};
 use crate::{Error, Result};
 
@@ -25,7 +26,7 @@ pub struct ClipOptions {
 
 impl Default for ClipOptions {
     fn default() -> Self {
-        Self { segment_hop_seconds: 1.0, calibration: None }
+        Self { segment_hop_seconds: crate::defaults::SEGMENT_HOP_SECONDS, calibration: None }
     }
 }
 
@@ -113,17 +114,8 @@ pub struct ClipClassifier {
     meta: ModelMetadata,
     options: ClipOptions,
     decider: Decider,
-    input_rate: u32,
-    input_samples: u64,
     heard_sound: bool,
-    resampler: StreamResampler,
-    resampled: Vec<f32>,
-    model_rate_samples: u64,
-    mfcc: StreamingMfcc,
-    normalizer: SpeakerNormalizer,
-    normalized: Vec<f32>,
-    window: FrameWindow,
-    frames_seen: usize,
+    front: FrontEnd,
     segment_hop_frames: usize,
     next_start: usize,
     /// Window start (in frames) of every segment so far, with the model's verdict.
@@ -132,7 +124,10 @@ pub struct ClipClassifier {
 
 impl std::fmt::Debug for ClipClassifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ClipClassifier").field("input_rate", &self.input_rate).field("input_samples", &self.input_samples).finish()
+        f.debug_struct("ClipClassifier")
+            .field("input_rate", &self.front.input_rate())
+            .field("input_samples", &self.front.input_samples())
+            .finish()
     }
 }
 
@@ -147,21 +142,12 @@ impl ClipClassifier {
         }
         let rate = meta.sample_rate();
         let hop_length = meta.features.hop_length;
-        let mut normalizer = SpeakerNormalizer::new(&meta.normalization, meta.features.n_mels, meta.features.hop_seconds());
-        normalizer.set_profile(options.calibration.clone())?;
+        let mut front = FrontEnd::new(meta, input_rate)?;
+        front.set_calibration(options.calibration.clone())?;
         Ok(Self {
             decider: Decider::from_metadata(meta),
-            input_rate,
-            input_samples: 0,
             heard_sound: false,
-            resampler: StreamResampler::new(input_rate, rate)?,
-            resampled: Vec::new(),
-            model_rate_samples: 0,
-            mfcc: StreamingMfcc::new(&meta.features)?,
-            normalizer,
-            normalized: vec![0.0; meta.features.n_mfcc],
-            window: FrameWindow::new(meta.window_frames * meta.features.n_mfcc),
-            frames_seen: 0,
+            front,
             segment_hop_frames: ((options.segment_hop_seconds * rate as f64 / hop_length as f64).round() as usize).max(1),
             next_start: 0,
             segments: Vec::new(),
@@ -172,7 +158,7 @@ impl ClipClassifier {
 
     /// Seconds of input so far.
     pub fn duration_s(&self) -> f64 {
-        self.input_samples as f64 / self.input_rate as f64
+        self.front.input_samples() as f64 / f64::from(self.front.input_rate())
     }
 
     /// Feeds the next mono samples at the classifier's input rate. NaN/Inf and out-of-range
@@ -180,36 +166,25 @@ impl ClipClassifier {
     /// start of the clip, not of this piece.
     pub fn push(&mut self, model: &mut EmotionModel, samples: &[f32]) -> Result<()> {
         self.check_model(model)?;
-        check_samples(samples).map_err(|e| e.shifted(self.input_samples))?;
-        self.input_samples += samples.len() as u64;
+        let ready = self.front.accept(samples)?;
         self.heard_sound |= samples.iter().any(|&s| s != 0.0);
-        let mut resampled = std::mem::take(&mut self.resampled);
-        resampled.clear();
-        self.resampler.process(samples, &mut resampled)?;
-        let result = self.consume(model, &resampled);
-        self.resampled = resampled;
-        result
+        self.consume(model, ready)
     }
 
     /// Ends the clip: the tail of the resampler, the zero padding of the last frames (and of
     /// a clip shorter than one window), the window that covers the end, and the verdict.
     pub fn finish(mut self, model: &mut EmotionModel) -> Result<ClipResult> {
         self.check_model(model)?;
-        if self.input_samples == 0 {
+        if self.front.input_samples() == 0 {
             return Err(Error::EmptyAudio);
         }
         if !self.heard_sound {
             return Err(Error::Silence);
         }
-        let mut tail = Vec::new();
-        self.resampler.flush(&mut tail)?;
-        let short_by = (self.meta.window_samples() as u64).saturating_sub(self.model_rate_samples + tail.len() as u64);
-        tail.resize(tail.len() + short_by as usize, 0.0);
-        tail.resize(tail.len() + self.meta.features.n_fft / 2, 0.0); // librosa's centre padding at the end
-        self.consume(model, &tail)?;
+        let ready = self.front.end()?;
+        self.consume(model, ready)?;
 
-        let window_frames = self.meta.window_frames;
-        let last_start = self.frames_seen - window_frames;
+        let last_start = self.front.frames() - self.meta.window_frames;
         if self.segments.last().map(|(start, _)| *start) != Some(last_start) {
             self.predict(model, last_start)?; // cover the end of the clip too
         }
@@ -224,32 +199,25 @@ impl ClipClassifier {
         }
     }
 
-    /// Model-rate samples → normalised frames → a prediction at each segment start.
-    fn consume(&mut self, model: &mut EmotionModel, samples: &[f32]) -> Result<()> {
-        self.model_rate_samples += samples.len() as u64;
+    /// The front end's `ready` model-rate samples → normalised frames → a prediction at
+    /// each segment start.
+    fn consume(&mut self, model: &mut EmotionModel, ready: usize) -> Result<()> {
         let window_frames = self.meta.window_frames;
-        let mut failed = None;
-        let (normalizer, normalized, window) = (&mut self.normalizer, &mut self.normalized, &mut self.window);
-        let (frames_seen, next_start, segments) = (&mut self.frames_seen, &mut self.next_start, &mut self.segments);
+        let (next_start, segments) = (&mut self.next_start, &mut self.segments);
         let (meta, decider, hop) = (&self.meta, &self.decider, self.segment_hop_frames);
-        self.mfcc.push(samples, |frame| {
-            normalizer.normalize_frame(frame, normalized);
-            window.push(normalized);
-            *frames_seen += 1;
-            if failed.is_none() && *frames_seen == *next_start + window_frames {
-                match run_window(model, meta, decider, window, *next_start) {
-                    Ok(segment) => segments.push((*next_start, segment)),
-                    Err(e) => failed = Some(e),
-                }
+        self.front.feed(0..ready, |frame| {
+            if frame.count == *next_start + window_frames {
+                segments.push((*next_start, run_window(model, meta, decider, frame.window, *next_start)?));
                 *next_start += hop;
             }
-        });
-        failed.map_or(Ok(()), Err)
+            Ok(())
+        })?;
+        Ok(())
     }
 
     /// The window of the last `window_frames` frames, which starts at `start`.
     fn predict(&mut self, model: &mut EmotionModel, start: usize) -> Result<()> {
-        let segment = run_window(model, &self.meta, &self.decider, &mut self.window, start)?;
+        let segment = run_window(model, &self.meta, &self.decider, self.front.window(), start)?;
         self.segments.push((start, segment));
         Ok(())
     }
@@ -266,26 +234,16 @@ impl ClipClassifier {
             })
             .collect();
         let labels = model.labels().to_vec();
-        let voiced = mean_probabilities(segments.iter().filter(|s| s.speech).map(|s| s.probabilities.as_slice()));
-        let speech = voiced.is_some();
-        let (label, confidence, state, probabilities) = match voiced {
-            Some(p) => {
-                let (top, confidence, state) = self.decider.judge(&p);
-                (Some(labels[top].clone()), confidence, state, p)
-            }
-            None => {
-                let p = mean_probabilities(segments.iter().map(|s| s.probabilities.as_slice())).unwrap_or_default();
-                (None, argmax(&p).1, State::NoSpeech, p)
-            }
-        };
+        let windows: Vec<(bool, &[f32])> = segments.iter().map(|s| (s.speech, s.probabilities.as_slice())).collect();
+        let verdict = self.decider.clip_verdict(&windows);
         ClipResult {
             duration_s,
-            state,
-            label,
-            confidence,
-            probabilities,
+            state: verdict.state,
+            label: verdict.top.map(|top| labels[top].clone()),
+            confidence: verdict.confidence,
+            probabilities: verdict.probabilities,
             labels,
-            speech,
+            speech: verdict.top.is_some(),
             calibrated: self.options.calibration.is_some(),
             segments,
         }

@@ -42,6 +42,36 @@ impl Decider {
     }
 }
 
+/// What a whole clip says, from its windows ([`Decider::clip_verdict`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verdict {
+    /// Index of the top label; `None` when no window holds speech.
+    pub top: Option<usize>,
+    pub confidence: f32,
+    pub state: State,
+    /// Mean over the speech windows (over all windows when none holds speech, for display).
+    pub probabilities: Vec<f32>,
+}
+
+impl Decider {
+    /// The clip rule: the mean probabilities of the windows that hold speech (`(speech,
+    /// probabilities)` per window, in order), judged as one; no label when none holds
+    /// speech. `training/verdict.py` is the same rule; `tests/golden/verdict_golden.json`
+    /// holds cases both must give.
+    pub fn clip_verdict<'a>(&self, windows: &[(bool, &'a [f32])]) -> Verdict {
+        match mean_probabilities(windows.iter().filter(|(speech, _)| *speech).map(|(_, p)| *p)) {
+            Some(probabilities) => {
+                let (top, confidence, state) = self.judge(&probabilities);
+                Verdict { top: Some(top), confidence, state, probabilities }
+            }
+            None => {
+                let probabilities = mean_probabilities(windows.iter().map(|(_, p)| *p)).unwrap_or_default();
+                Verdict { top: None, confidence: argmax(&probabilities).1, state: State::NoSpeech, probabilities }
+            }
+        }
+    }
+}
+
 /// Index and value of the largest element (first on ties).
 pub fn argmax(values: &[f32]) -> (usize, f32) {
     values.iter().copied().enumerate().fold((0, f32::NEG_INFINITY), |best, (i, v)| if v > best.1 { (i, v) } else { best })

@@ -18,13 +18,18 @@ impl FrameWindow {
         Self { ring: VecDeque::with_capacity(len), window: vec![0.0; len] }
     }
 
+    /// Whether a whole window of frames is held.
+    pub(crate) fn is_full(&self) -> bool {
+        self.ring.len() == self.window.len()
+    }
+
     pub(crate) fn clear(&mut self) {
         self.ring.clear();
     }
 
     /// Appends one frame, dropping the oldest once a whole window is held.
     pub(crate) fn push(&mut self, frame: &[f32]) {
-        if self.ring.len() == self.window.len() {
+        if self.is_full() {
             self.ring.drain(..frame.len());
         }
         self.ring.extend(frame.iter().copied());

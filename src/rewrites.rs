@@ -9,6 +9,24 @@ use tract_onnx::tract_core::ops::binary::TypedBinOp;
 use tract_onnx::tract_core::ops::einsum::EinSum;
 use tract_onnx::tract_core::ops::nn::{Reduce, Reducer};
 
+/// The one way the engine makes an execution plan from an ONNX graph (the whole window, a
+/// split model's trunk and head): f32 inputs of these shapes, tract's typing, [`optimize`],
+/// a runnable plan. An error names the stage in the caller's words: `stages` = (input
+/// shapes, optimisation, plan).
+pub(crate) fn plan(
+    graph: InferenceModel,
+    input_shapes: &[Vec<usize>],
+    stages: [&str; 3],
+) -> std::result::Result<Arc<TypedRunnableModel>, String> {
+    let [input, optimise, runnable] = stages;
+    let mut graph = graph;
+    for (i, shape) in input_shapes.iter().enumerate() {
+        graph = graph.with_input_fact(i, f32::fact(shape).into()).map_err(|e| format!("{input}: {e:#}"))?;
+    }
+    let typed = graph.into_typed().and_then(optimize).map_err(|e| format!("{optimise}: {e:#}"))?;
+    typed.into_runnable().map_err(|e| format!("{runnable}: {e:#}"))
+}
+
 /// Declutters, rewrites and optimises a typed graph: what `into_optimized` does, plus the
 /// rewrites below.
 pub(crate) fn optimize(model: TypedModel) -> TractResult<TypedModel> {

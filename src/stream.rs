@@ -12,11 +12,10 @@
 
 use serde::Serialize;
 
-use crate::audio::{check_samples, StreamResampler};
 use crate::calibration::speaker_profile;
 use crate::decision::{Decider, State};
-use crate::features::{SpeakerNormalizer, SpeakerProfile, StreamingMfcc};
-use crate::frame_window::FrameWindow;
+use crate::features::SpeakerProfile;
+use crate::front_end::FrontEnd;
 use crate::incremental::RingState;
 use crate::model::EmotionModel;
 use crate::{Error, Result};
@@ -41,7 +40,7 @@ pub struct StreamConfig {
 
 impl Default for StreamConfig {
     fn default() -> Self {
-        Self { hop_seconds: 0.25, smoothing: 0.4, uncertain_threshold: None, incremental: true }
+        Self { hop_seconds: crate::defaults::STREAM_HOP_SECONDS, smoothing: 0.4, uncertain_threshold: None, incremental: true }
     }
 }
 
@@ -82,24 +81,14 @@ pub struct EmotionStream {
     model: EmotionModel,
     config: StreamConfig,
     decider: Decider,
-    resampler: StreamResampler,
-    mfcc: StreamingMfcc,
-    normalizer: SpeakerNormalizer,
-    n_mfcc: usize,
-    /// The newest `window_frames` normalised MFCC frames.
-    frames: FrameWindow,
+    front: FrontEnd,
     /// Model-rate samples of the current hop, for the level meter.
     hop_power: f64,
     hop_count: usize,
-    resampled: Vec<f32>,
-    normalized: Vec<f32>,
     hop_samples: usize,
     samples_to_next_hop: usize,
     total_samples: u64,
-    /// Input-rate samples accepted since the start (for the index of a bad sample).
-    input_samples: u64,
     smoothed: Option<Vec<f32>>,
-    silence_frame: Vec<f32>,
     failed: Option<String>,
     /// The model's per-frame activations over the window, when it runs incrementally.
     ring: Option<RingState>,
@@ -125,31 +114,19 @@ impl EmotionStream {
                 decider.uncertain_threshold
             )));
         }
-        let rate = meta.sample_rate();
-        let mut mfcc = StreamingMfcc::new(&meta.features)?;
-        let silence_frame = mfcc.silence_frame();
-        let hop_samples = ((config.hop_seconds * rate as f64).round() as usize).max(1);
-        let normalizer = SpeakerNormalizer::new(&meta.normalization, meta.features.n_mels, meta.features.hop_seconds());
+        let hop_samples = ((config.hop_seconds * meta.sample_rate() as f64).round() as usize).max(1);
         let mut stream = Self {
-            resampler: StreamResampler::new(input_rate, rate)?,
-            n_mfcc: meta.features.n_mfcc,
-            frames: FrameWindow::new(meta.window_frames * meta.features.n_mfcc),
+            front: FrontEnd::new(&meta, input_rate)?,
             hop_power: 0.0,
             hop_count: 0,
-            resampled: Vec::new(),
-            normalized: vec![0.0; meta.features.n_mfcc],
-            normalizer,
             decider,
             hop_samples,
             samples_to_next_hop: hop_samples,
             total_samples: 0,
-            input_samples: 0,
             smoothed: None,
-            silence_frame,
             failed: None,
             ring: if config.incremental { model.new_ring() } else { None },
             new_frames: 0,
-            mfcc,
             config,
             model,
         };
@@ -165,12 +142,18 @@ impl EmotionStream {
         &mut self.model
     }
 
+    /// Ends the stream and hands its model back (to classify clips, or start another
+    /// stream at another rate without loading the model again).
+    pub fn into_model(self) -> EmotionModel {
+        self.model
+    }
+
     pub fn config(&self) -> &StreamConfig {
         &self.config
     }
 
     pub fn input_rate(&self) -> u32 {
-        self.resampler.input_rate()
+        self.front.input_rate()
     }
 
     /// Whether each hop computes only the new frames (see [`crate::incremental`]); the
@@ -179,24 +162,22 @@ impl EmotionStream {
         self.ring.is_some()
     }
 
+    /// Continues with audio at another rate (another microphone, or a stream started again
+    /// by an engine that keeps its model loaded): starts again, keeping the calibration.
+    pub fn set_input_rate(&mut self, input_rate: f64) -> Result<()> {
+        let input_rate = crate::audio::validate_sample_rate(input_rate)?;
+        self.front.set_input_rate(input_rate)?;
+        self.reset();
+        Ok(())
+    }
+
     /// Forgets all audio: the window starts again as silence. A calibration stays.
     pub fn reset(&mut self) {
-        let window_frames = self.model.metadata().window_frames;
-        self.resampler.reset();
-        self.mfcc.reset();
-        self.normalizer.reset();
-        // Silence is never active, so normalising it leaves the baseline as it is.
-        let mut silence = vec![0.0; self.n_mfcc];
-        self.normalizer.clone().normalize_frame(&self.silence_frame, &mut silence);
-        self.frames.clear();
-        for _ in 0..window_frames {
-            self.frames.push(&silence);
-        }
+        self.front.reset_to_silence();
         self.hop_power = 0.0;
         self.hop_count = 0;
         self.samples_to_next_hop = self.hop_samples;
         self.total_samples = 0;
-        self.input_samples = 0;
         self.smoothed = None;
         self.failed = None;
         self.new_frames = usize::MAX; // every activation in the ring is stale
@@ -213,13 +194,13 @@ impl EmotionStream {
     /// Uses a speaker profile (from [`EmotionStream::calibrate`] or an export), or with
     /// `None` forgets it ("new speaker"); starts again either way.
     pub fn set_calibration(&mut self, profile: Option<SpeakerProfile>) -> Result<()> {
-        self.normalizer.set_profile(profile)?;
+        self.front.set_calibration(profile)?;
         self.reset();
         Ok(())
     }
 
     pub fn calibration(&self) -> Option<&SpeakerProfile> {
-        self.normalizer.profile()
+        self.front.calibration()
     }
 
     /// Feeds samples at the input rate; returns the predictions of every hop that completed.
@@ -230,17 +211,13 @@ impl EmotionStream {
         if let Some(reason) = &self.failed {
             return Err(Error::Model(format!("the stream stopped after an earlier error ({reason}); call reset()")));
         }
-        check_samples(samples).map_err(|e| e.shifted(self.input_samples))?;
-        self.input_samples += samples.len() as u64;
-        let mut resampled = std::mem::take(&mut self.resampled);
-        resampled.clear();
-        self.resampler.process(samples, &mut resampled)?;
+        let ready = self.front.accept(samples)?;
         let mut predictions = Vec::new();
-        let mut rest = &resampled[..];
-        while !rest.is_empty() {
-            let take = rest.len().min(self.samples_to_next_hop);
-            self.consume(&rest[..take]);
-            rest = &rest[take..];
+        let mut at = 0;
+        while at < ready {
+            let take = (ready - at).min(self.samples_to_next_hop);
+            self.consume(at..at + take);
+            at += take;
             self.samples_to_next_hop -= take;
             if self.samples_to_next_hop == 0 {
                 self.samples_to_next_hop = self.hop_samples;
@@ -248,26 +225,23 @@ impl EmotionStream {
                     Ok(p) => predictions.push(p),
                     Err(e) => {
                         self.failed = Some(e.to_string());
-                        self.resampled = resampled;
                         return Err(e);
                     }
                 }
             }
         }
-        self.resampled = resampled;
         Ok(predictions)
     }
 
     /// Model-rate samples: normalised MFCC frames, keeping only the last window, and the
     /// hop's level.
-    fn consume(&mut self, samples: &[f32]) {
-        let (frames, normalizer, normalized) = (&mut self.frames, &mut self.normalizer, &mut self.normalized);
+    fn consume(&mut self, range: std::ops::Range<usize>) {
         let new_frames = &mut self.new_frames;
-        self.mfcc.push(samples, |frame| {
-            normalizer.normalize_frame(frame, normalized);
-            frames.push(normalized);
+        let fed = self.front.feed(range, |_| {
             *new_frames = new_frames.saturating_add(1);
+            Ok(())
         });
+        let samples = fed.unwrap_or_default(); // the callback never fails
         self.hop_power += samples.iter().map(|&s| (s as f64) * (s as f64)).sum::<f64>();
         self.hop_count += samples.len();
         self.total_samples += samples.len() as u64;
@@ -279,7 +253,7 @@ impl EmotionStream {
         self.hop_power = 0.0;
         self.hop_count = 0;
         let time_s = self.total_samples as f64 / rate;
-        let window = self.frames.contiguous();
+        let window = self.front.window().contiguous();
         let out = match self.ring.as_mut() {
             Some(ring) => {
                 let new_frames = std::mem::take(&mut self.new_frames);
@@ -287,7 +261,7 @@ impl EmotionStream {
             }
             None => self.model.predict(window)?,
         };
-        let calibrated = self.normalizer.profile().is_some();
+        let calibrated = self.front.calibration().is_some();
         if !self.decider.is_speech(&out) {
             let probabilities = self.smoothed.take().unwrap_or_else(|| out.probabilities.clone());
             let confidence = probabilities.iter().copied().fold(0.0, f32::max);

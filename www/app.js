@@ -1,11 +1,10 @@
 // The demo page: live bars, timeline, files, calibration and model choice, built only on
 // the speech-emotion package's public API. No request ever leaves this origin.
-import { percent, renderBars } from "./bars.js";
-import { SpeechEmotion } from "./speech-emotion/index.js";
+import { percent, renderBars, stateText } from "./speech-emotion/bars.js";
+import { CALIBRATION_SECONDS, SpeechEmotion } from "./speech-emotion/index.js";
 import { Timeline, download } from "./timeline.js";
 
 const $ = (id) => document.getElementById(id);
-const STATE_TEXT = { emotion: "", uncertain: "Uncertain", no_speech: "No speech" };
 
 let info = null;
 const timeline = new Timeline($("timeline"), $("legend"));
@@ -64,7 +63,6 @@ function onModelReady(modelInfo, custom) {
 
 // ---- calibration --------------------------------------------------------------------
 
-const CALIBRATION_SECONDS = 15;
 
 function showCalibration(state) {
   const el = $("calibration-state");
@@ -146,8 +144,7 @@ function setLiveState(state, text) {
 let announced = "";
 function onPrediction(p) {
   if (!listener?.running) return;
-  const text = (p.state === "emotion" ? p.label : STATE_TEXT[p.state] + (p.label && p.state === "uncertain" ? ` (maybe ${p.label})` : ""))
-    + (p.calibrated ? " · calibrated" : "");
+  const text = stateText(p) + (p.calibrated ? " · calibrated" : "");
   setLiveState(p.state, text);
   renderBars($("live-bars"), info.labels, p.state === "no_speech" ? null : p.probabilities, p.label);
   // Screen readers hear changes, not every update.
@@ -228,7 +225,7 @@ async function handleFile(file) {
   try {
     const result = await classifyFile(file);
     if (run !== fileRun) return;
-    const verdict = result.state === "no_speech" ? "no speech" : result.state === "uncertain" ? `uncertain (maybe ${result.label})` : result.label;
+    const verdict = stateText(result);
     $("result-label").textContent = verdict;
     $("result-label").dataset.label = result.label ?? "";
     $("result-confidence").textContent = (result.speech ? percent(result.confidence) : "(no speech found)")

@@ -1,4 +1,4 @@
-// CSV cells the way the CLI writes them (cli/src/output.rs: `text_cell`, then the csv
+// CSV cells the way the CLI writes them (cli/src/export/csv.rs: `text_cell`, then the csv
 // crate's quoting), so a page export and a CLI export of hostile labels read the same.
 
 /** A text cell (label, state, model name): one that begins with `=`, `+`, `-`, `@`, a tab or

@@ -25,7 +25,7 @@ const urlOf = (path) => new URL(path, scope).href;
 
 async function sha256(buffer) {
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", buffer));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("").slice(0, 20);
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("").slice(0, MANIFEST.hashDigits);
 }
 
 /** The response with its body checked against the manifest, or null. */

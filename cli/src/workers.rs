@@ -10,7 +10,7 @@ use std::sync::Mutex;
 use anyhow::{anyhow, Result};
 use speech_emotion::model::EmotionModel;
 
-use crate::output::error_text;
+use crate::errors::error_text;
 use crate::progress::say;
 
 /// Workers per core at most. The work is CPU-bound (decoding, features, the model), so past

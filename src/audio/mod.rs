@@ -5,13 +5,17 @@
 
 #[cfg(feature = "decode")]
 mod decode;
+#[cfg(feature = "decode")]
+mod wav;
 mod downmix;
 mod resample;
+mod warning;
 
 #[cfg(feature = "decode")]
-pub use decode::{decode_bytes, decode_bytes_with_warnings, decode_file, decode_file_with_warnings, DecodeStream, DecodeWarning, Decoded, PcmChunk};
+pub use decode::{decode_bytes, decode_bytes_with_warnings, decode_file, decode_file_with_warnings, DecodeStream, Decoded, PcmChunk};
 pub use downmix::{check_samples, downmix, DecodedAudio, MAX_SAMPLE_MAGNITUDE};
 pub use resample::{resample, StreamResampler};
+pub use warning::DecodeWarning;
 
 use crate::{Error, Result};
 

@@ -6,6 +6,7 @@
 
 mod dct;
 mod dot;
+mod frames;
 mod mel;
 mod mfcc;
 mod normalize;
@@ -13,6 +14,7 @@ mod params;
 mod window;
 
 pub use dct::dct2_ortho_matrix;
+pub use frames::{frame_features, FrameFeatures, FEATURE_KINDS};
 pub use mel::{hz_to_mel_slaney, mel_filterbank, mel_to_hz_slaney, MelFilterbank};
 pub use mfcc::{MfccExtractor, StreamingMfcc};
 pub use normalize::{NormalizationSpec, SpeakerNormalizer, SpeakerProfile};

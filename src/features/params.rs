@@ -38,7 +38,10 @@ impl FeatureParams {
         let expect = |name: &str, got: &str, want: &str| {
             if got == want { Ok(()) } else { bad(format!("{name} must be \"{want}\", got \"{got}\"")) }
         };
-        expect("kind", &self.kind, "mfcc")?;
+        if !super::FEATURE_KINDS.contains(&self.kind.as_str()) {
+            let kinds: Vec<String> = super::FEATURE_KINDS.iter().map(|k| format!("\"{k}\"")).collect();
+            return bad(format!("kind must be {}, got \"{}\"", kinds.join(" or "), self.kind));
+        }
         expect("window", &self.window, "hann")?;
         expect("pad_mode", &self.pad_mode, "constant")?;
         expect("mel_scale", &self.mel_scale, "slaney")?;

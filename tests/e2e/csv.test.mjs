@@ -1,7 +1,7 @@
 // The page's CSV cells (www/csv.js, used by the timeline export): labels and model names come
 // from a model's metadata, which may be anyone's. A cell with `,` `"` or a line break is
 // quoted (RFC 4180) so the header does not split, and one that begins like a formula gets a
-// leading `'`, as the CLI does (cli/src/output.rs `text_cell`). No browser needed.
+// leading `'`, as the CLI does (cli/src/export/csv.rs `text_cell`). No browser needed.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { csvRow, textCell } from "../../www/csv.js";

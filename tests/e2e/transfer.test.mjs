@@ -24,7 +24,7 @@ function mark(dir, version) {
     .replace(/<meta name="deploy"[^>]*>\n/, "")
     .replace("</head>", `<meta name="deploy" content="${version}">\n</head>`);
   writeFileSync(join(dir, "index.html"), html);
-  appendFileSync(join(dir, "bars.js"), `\nglobalThis.deployMarker = "${version}";\n`);
+  appendFileSync(join(dir, "timeline.js"), `\nglobalThis.deployMarker = "${version}";\n`);
   appendFileSync(join(dir, "speech-emotion/wasm-build.js"), `\nself.deployMarker = "${version}";\n`);
   writeFileSync(join(dir, MANIFEST), render(buildManifest(dir)));
 }
@@ -130,7 +130,7 @@ test("a deploy is picked up whole: old version unmixed until the new one is comp
     await server.quiet();
     const downloaded = server.log.slice(from).filter((r) => r.status === 200).map((r) => r.path);
     assert.ok(!downloaded.some((p) => p.endsWith(".wasm")), `the unchanged wasm was not downloaded again: ${downloaded}`);
-    for (const p of ["/bars.js", "/", "/speech-emotion/wasm-build.js", `/${MANIFEST}`]) assert.ok(downloaded.includes(p), `${p} downloaded: ${downloaded}`);
+    for (const p of ["/timeline.js", "/", "/speech-emotion/wasm-build.js", `/${MANIFEST}`]) assert.ok(downloaded.includes(p), `${p} downloaded: ${downloaded}`);
     const counts = downloaded.reduce((m, p) => ({ ...m, [p]: (m[p] ?? 0) + 1 }), {});
     assert.ok(Object.values(counts).every((n) => n === 1), `each changed file once: ${JSON.stringify(counts)}`);
 

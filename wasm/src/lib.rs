@@ -1,11 +1,11 @@
-//! The JavaScript API: a thin shell over [`EmotionStream`] and [`classify_clip`].
+//! The JavaScript API: a thin shell over the engine ([`EmotionStream`], [`ClipClassifier`],
+//! calibration) as one `Engine` object.
 //! No DSP or model logic lives here; results cross as plain JS objects.
 
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 use speech_emotion::classify::{classify_clip, ClipClassifier, ClipOptions};
-use speech_emotion::fingerprint::model_fingerprint;
 use speech_emotion::features::StreamingMfcc;
 use speech_emotion::model::EmotionModel;
 use speech_emotion::stream::{EmotionStream, StreamConfig};
@@ -60,11 +60,14 @@ fn js_err(e: speech_emotion::Error) -> JsError {
     JsError::new(&e.to_string())
 }
 
-/// Live and whole-clip emotion classification.
+/// The engine: one model, loaded once, for the live stream, whole clips and calibration.
+/// `startStream(rate)` begins listening at the microphone's rate (again and again, without
+/// loading the model again); clips and calibration samples carry their own rate.
 #[wasm_bindgen]
-pub struct Classifier {
+pub struct Engine {
+    /// Owns the model; idle (at the model's rate) until `startStream`.
     stream: EmotionStream,
-    fingerprint: String,
+    listening: bool,
     /// A clip arriving in pieces (`beginClip` … `finishClip`).
     clip: Option<ClipClassifier>,
 }
@@ -87,33 +90,32 @@ struct ModelInfo<'a> {
 }
 
 #[wasm_bindgen]
-impl Classifier {
-    /// A classifier with the embedded default model, for audio at `inputSampleRate` Hz.
+impl Engine {
+    /// An engine with the embedded default model.
     #[wasm_bindgen(constructor)]
-    pub fn new(input_sample_rate: f64) -> Result<Classifier, JsError> {
-        let model = EmotionModel::embedded().map_err(js_err)?;
-        let fingerprint = model_fingerprint(speech_emotion::model::EMBEDDED_ONNX, speech_emotion::model::EMBEDDED_METADATA);
-        Self::from_model(model, fingerprint, input_sample_rate)
+    pub fn new() -> Result<Engine, JsError> {
+        Self::from_model(EmotionModel::embedded().map_err(js_err)?)
     }
 
-    /// A classifier with your own ONNX model bytes and metadata JSON.
+    /// An engine with your own ONNX model bytes and metadata JSON.
     #[wasm_bindgen(js_name = withModel)]
-    pub fn with_model(onnx: &[u8], metadata_json: &str, input_sample_rate: f64) -> Result<Classifier, JsError> {
-        let model = EmotionModel::from_bytes(onnx, metadata_json).map_err(js_err)?;
-        Self::from_model(model, model_fingerprint(onnx, metadata_json), input_sample_rate)
+    pub fn with_model(onnx: &[u8], metadata_json: &str) -> Result<Engine, JsError> {
+        Self::from_model(EmotionModel::from_bytes(onnx, metadata_json).map_err(js_err)?)
     }
 
-    fn from_model(model: EmotionModel, fingerprint: String, input_sample_rate: f64) -> Result<Classifier, JsError> {
-        let stream = EmotionStream::new(model, input_sample_rate, StreamConfig::default()).map_err(js_err)?;
-        Ok(Classifier { stream, fingerprint, clip: None })
+    fn from_model(model: EmotionModel) -> Result<Engine, JsError> {
+        let rate = f64::from(model.metadata().sample_rate());
+        let stream = EmotionStream::new(model, rate, StreamConfig::default()).map_err(js_err)?;
+        Ok(Engine { stream, listening: false, clip: None })
     }
 
     #[wasm_bindgen(js_name = modelInfo, unchecked_return_type = "ModelInfo")]
     pub fn model_info(&self) -> Result<JsValue, JsError> {
-        let meta = self.stream.model().metadata();
+        let model = self.stream.model();
+        let meta = model.metadata();
         to_js(&ModelInfo {
             name: &meta.name,
-            fingerprint: &self.fingerprint,
+            fingerprint: model.fingerprint(),
             labels: &meta.labels,
             label_aliases: &meta.label_aliases,
             sample_rate: meta.sample_rate(),
@@ -121,13 +123,32 @@ impl Classifier {
             hop_seconds: self.stream.config().hop_seconds,
             uncertain_threshold: self.stream.config().uncertain_threshold.unwrap_or(meta.uncertain_threshold),
             speech_threshold: meta.speech.threshold,
-            streaming_mode: self.stream.model().streaming_mode(),
+            streaming_mode: model.streaming_mode(),
         })
     }
 
-    /// Feeds samples; returns every prediction that became due (possibly none).
+    /// Starts (or starts again) the live stream, for audio at `inputSampleRate` Hz: the
+    /// window begins as silence; a calibration stays.
+    #[wasm_bindgen(js_name = startStream)]
+    pub fn start_stream(&mut self, input_sample_rate: f64) -> Result<(), JsError> {
+        self.stream.set_input_rate(input_sample_rate).map_err(js_err)?;
+        self.listening = true;
+        Ok(())
+    }
+
+    /// Ends the live stream (the model stays loaded).
+    #[wasm_bindgen(js_name = stopStream)]
+    pub fn stop_stream(&mut self) {
+        self.listening = false;
+        self.stream.reset();
+    }
+
+    /// Feeds live samples; returns every prediction that became due (possibly none).
     #[wasm_bindgen(js_name = pushAll, unchecked_return_type = "Prediction[]")]
     pub fn push_all(&mut self, samples: &[f32]) -> Result<JsValue, JsError> {
+        if !self.listening {
+            return Err(JsError::new("call startStream before pushAll"));
+        }
         to_js(&self.stream.push(samples).map_err(js_err)?)
     }
 
@@ -137,13 +158,13 @@ impl Classifier {
     }
 
     /// Calibrates to a speaker from a sample of their ordinary, calm speech (mono, at
-    /// `sampleRate` Hz; 10–20 s). Used by the stream and by `classifyClip` until cleared.
+    /// `sampleRate` Hz; 10–20 s). Used by the stream and by clips until cleared.
     #[wasm_bindgen(unchecked_return_type = "SpeakerProfile")]
     pub fn calibrate(&mut self, samples: &[f32], sample_rate: f64) -> Result<JsValue, JsError> {
         to_js(&self.stream.calibrate(samples, sample_rate).map_err(js_err)?)
     }
 
-    /// Uses a speaker profile returned by `calibrate` (e.g. on another classifier), or with
+    /// Uses a speaker profile returned by `calibrate` (e.g. on another engine), or with
     /// `null` forgets it.
     #[wasm_bindgen(js_name = setCalibration)]
     pub fn set_calibration(&mut self, #[wasm_bindgen(unchecked_param_type = "SpeakerProfile | null")] profile: JsValue) -> Result<(), JsError> {
@@ -169,7 +190,7 @@ impl Classifier {
     /// Classifies a whole mono clip at `sampleRate` Hz, with a per-segment timeline.
     #[wasm_bindgen(js_name = classifyClip, unchecked_return_type = "ClipResult")]
     pub fn classify_clip(&mut self, samples: &[f32], sample_rate: f64) -> Result<JsValue, JsError> {
-        let options = ClipOptions { calibration: self.stream.calibration().cloned(), ..ClipOptions::default() };
+        let options = self.clip_options();
         let result = classify_clip(self.stream.model_mut(), samples, sample_rate, &options).map_err(js_err)?;
         to_js(&result)
     }
@@ -179,7 +200,7 @@ impl Classifier {
     /// The result equals `classifyClip` on the whole clip. Replaces an unfinished clip.
     #[wasm_bindgen(js_name = beginClip)]
     pub fn begin_clip(&mut self, sample_rate: f64) -> Result<(), JsError> {
-        let options = ClipOptions { calibration: self.stream.calibration().cloned(), ..ClipOptions::default() };
+        let options = self.clip_options();
         self.clip = Some(ClipClassifier::new(self.stream.model().metadata(), sample_rate, &options).map_err(js_err)?);
         Ok(())
     }
@@ -201,6 +222,17 @@ impl Classifier {
         let clip = self.clip.take().ok_or_else(|| JsError::new("call beginClip before finishClip"))?;
         to_js(&clip.finish(self.stream.model_mut()).map_err(js_err)?)
     }
+
+    fn clip_options(&self) -> ClipOptions {
+        ClipOptions { calibration: self.stream.calibration().cloned(), ..ClipOptions::default() }
+    }
+}
+
+/// The warning for a WAV read in pieces that ends before its header's length (the worker
+/// reads WAVs itself): the CLI's words for it, from the engine.
+#[wasm_bindgen(js_name = truncationWarning)]
+pub fn truncation_warning(declared_seconds: f64, found_seconds: f64) -> String {
+    speech_emotion::DecodeWarning::Truncated { expected_s: declared_seconds, found_s: found_seconds }.to_string()
 }
 
 /// The stages on their own, for embedders that bring their own features or want only the

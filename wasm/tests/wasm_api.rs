@@ -2,7 +2,7 @@
 //! `wasm-bindgen-test-runner`).
 #![cfg(target_arch = "wasm32")]
 
-use speech_emotion_wasm::Classifier;
+use speech_emotion_wasm::Engine;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
 
@@ -11,6 +11,13 @@ wasm_bindgen_test_configure!(run_in_browser);
 /// `unwrap` for results whose error is a JS exception (which has no `Debug`).
 fn ok<T>(result: Result<T, wasm_bindgen::JsError>) -> T {
     result.unwrap_or_else(|_| panic!("unexpected JS error"))
+}
+
+/// An engine with the built-in model, listening at `rate` Hz.
+fn listening(rate: f64) -> Engine {
+    let mut engine = ok(Engine::new());
+    ok(engine.start_stream(rate));
+    engine
 }
 
 fn get(value: &JsValue, key: &str) -> JsValue {
@@ -36,8 +43,8 @@ fn syllables(rate: f64, seconds: f64) -> Vec<f32> {
 }
 
 #[wasm_bindgen_test]
-fn classifier_reports_labels_and_model_info() {
-    let c = ok(Classifier::new(48_000.0));
+fn the_engine_reports_labels_and_model_info() {
+    let c = listening(48_000.0);
     let info = ok(c.model_info());
     let labels: Vec<String> = js_sys::Array::from(&get(&info, "labels")).iter().map(|v| v.as_string().unwrap()).collect();
     assert_eq!(labels, ["neutral", "happy", "sad", "angry"]);
@@ -54,7 +61,7 @@ fn classifier_reports_labels_and_model_info() {
 
 #[wasm_bindgen_test]
 fn push_all_returns_a_prediction_each_hop_as_a_plain_object() {
-    let mut c = ok(Classifier::new(44_100.0));
+    let mut c = listening(44_100.0);
     // 128-sample render quanta, as an AudioWorklet would deliver them.
     let audio = tone(44_100.0, 1.0);
     let mut predictions = Vec::new();
@@ -76,15 +83,15 @@ fn push_all_returns_a_prediction_each_hop_as_a_plain_object() {
 
 #[wasm_bindgen_test]
 fn calibration_from_js_is_applied_reported_and_cleared() {
-    let mut c = ok(Classifier::new(16_000.0));
+    let mut c = listening(16_000.0);
     assert!(c.calibrate(&syllables(16_000.0, 1.0), 16_000.0).is_err(), "one second is too little speech");
     let profile = ok(c.calibrate(&syllables(16_000.0, 12.0), 16_000.0));
     assert!(get(&profile, "active_seconds").as_f64().unwrap() >= 3.0);
     assert!(c.calibrated());
     let clip = ok(c.classify_clip(&tone(16_000.0, 3.0), 16_000.0));
     assert_eq!(get(&clip, "calibrated").as_bool(), Some(true));
-    // The profile is plain data: another classifier can take it (nothing is stored anywhere).
-    let mut other = ok(Classifier::new(48_000.0));
+    // The profile is plain data: another engine can take it (nothing is stored anywhere).
+    let mut other = listening(48_000.0);
     ok(other.set_calibration(profile));
     assert!(other.calibrated());
     ok(other.set_calibration(JsValue::NULL));
@@ -96,7 +103,7 @@ fn calibration_from_js_is_applied_reported_and_cleared() {
 
 #[wasm_bindgen_test]
 fn silence_is_no_speech_with_a_null_label() {
-    let mut c = ok(Classifier::new(16_000.0));
+    let mut c = listening(16_000.0);
     let all = ok(c.push_all(&vec![0.0; 16_000]));
     let all = js_sys::Array::from(&all);
     assert_eq!(all.length(), 4);
@@ -108,23 +115,25 @@ fn silence_is_no_speech_with_a_null_label() {
 
 #[wasm_bindgen_test]
 fn bad_input_throws_instead_of_panicking() {
-    assert!(Classifier::new(0.0).is_err());
-    assert!(Classifier::new(f64::NAN).is_err());
-    assert!(Classifier::new(1e9).is_err());
-    let mut c = ok(Classifier::new(16_000.0));
+    let mut idle = ok(Engine::new());
+    assert!(idle.push_all(&[0.0; 128]).is_err(), "pushAll before startStream");
+    assert!(idle.start_stream(0.0).is_err());
+    assert!(idle.start_stream(f64::NAN).is_err());
+    assert!(idle.start_stream(1e9).is_err());
+    let mut c = listening(16_000.0);
     assert!(c.push_all(&[0.0, f32::NAN]).is_err());
     assert!(c.classify_clip(&[], 16_000.0).is_err());
     assert!(c.classify_clip(&[0.0; 100], 16_000.0).is_err());
     assert!(c.classify_clip(&[0.1; 100], -5.0).is_err());
-    assert!(Classifier::with_model(b"not a model", "{}", 16_000.0).is_err());
-    assert!(Classifier::with_model(speech_emotion::model::EMBEDDED_ONNX, "{\"labels\": []}", 16_000.0).is_err());
+    assert!(Engine::with_model(b"not a model", "{}").is_err());
+    assert!(Engine::with_model(speech_emotion::model::EMBEDDED_ONNX, "{\"labels\": []}").is_err());
     // Still usable after all those errors.
     assert_eq!(js_sys::Array::from(&ok(c.push_all(&vec![0.0; 4_000]))).length(), 1);
 }
 
 #[wasm_bindgen_test]
 fn classify_clip_returns_a_timeline() {
-    let mut c = ok(Classifier::new(16_000.0));
+    let mut c = listening(16_000.0);
     let result = ok(c.classify_clip(&tone(22_050.0, 5.0), 22_050.0));
     let state = get(&result, "state").as_string().unwrap();
     let label = get(&result, "label");
@@ -136,7 +145,7 @@ fn classify_clip_returns_a_timeline() {
 
 #[wasm_bindgen_test]
 fn a_clip_in_pieces_equals_the_whole_clip() {
-    let mut c = ok(Classifier::new(16_000.0));
+    let mut c = listening(16_000.0);
     let audio = syllables(44_100.0, 6.0);
     let whole = ok(c.classify_clip(&audio, 44_100.0));
     ok(c.begin_clip(44_100.0));
@@ -156,7 +165,7 @@ fn a_clip_in_pieces_equals_the_whole_clip() {
 }
 
 #[wasm_bindgen_test]
-fn stages_run_on_their_own_and_agree_with_the_classifier() {
+fn stages_run_on_their_own_and_agree_with_the_engine() {
     let mut mfcc = ok(speech_emotion_wasm::Mfcc::new());
     let n = mfcc.n_mfcc();
     let frames = ok(mfcc.push(&tone(16_000.0, 3.5)));
@@ -168,4 +177,22 @@ fn stages_run_on_their_own_and_agree_with_the_classifier() {
     assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-4);
     assert!(model.predict(&window[1..]).is_err(), "a window of the wrong size is an error");
     assert!(mfcc.push(&[f32::NAN]).is_err());
+}
+
+#[wasm_bindgen_test]
+fn one_engine_listens_again_at_another_rate_and_classifies_clips_meanwhile() {
+    let mut engine = listening(48_000.0);
+    let silence = |rate: f64| vec![0.0f32; (rate / 4.0) as usize]; // one 0.25 s hop
+    // At 48 kHz the resampler holds back its look-ahead: two hops in, at least one out.
+    let first: Vec<f32> = [silence(48_000.0), silence(48_000.0)].concat();
+    assert!(js_sys::Array::from(&ok(engine.push_all(&first))).length() >= 1);
+    let clip = ok(engine.classify_clip(&tone(22_050.0, 3.0), 22_050.0)); // while listening
+    assert!((get(&clip, "duration_s").as_f64().unwrap() - 3.0).abs() < 1e-3);
+    engine.stop_stream();
+    assert!(engine.push_all(&silence(48_000.0)).is_err(), "stopped");
+    // Started again at the model's own rate (no resampling): the same model, a fresh window.
+    ok(engine.start_stream(16_000.0));
+    let again = js_sys::Array::from(&ok(engine.push_all(&silence(16_000.0))));
+    assert_eq!(again.length(), 1);
+    assert!((get(&again.get(0), "time_s").as_f64().unwrap() - 0.25).abs() < 1e-9, "time starts again");
 }

@@ -103,6 +103,9 @@ export class SpeechEmotion extends EventTarget {
 }
 
 /** The engine that listen(), classifyFile() and loadModel() share (created on first use). */
+/** Seconds of live speech `calibrateLive()` listens to by default. */
+export const CALIBRATION_SECONDS: number;
+
 export function sharedEngine(): SpeechEmotion;
 /** Listens with the shared engine; `model` is loaded first when given. */
 export function listen(options?: ListenOptions & { model?: { onnx: ModelSource; metadata: MetadataSource } }): Promise<Listener>;

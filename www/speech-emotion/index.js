@@ -11,7 +11,8 @@ import { SpeechEmotionError, MAX_WHOLE_FILE_BYTES, readFailure, tooLarge } from 
 
 export { CODES, SpeechEmotionError } from "./errors.js";
 
-const CALIBRATION_SECONDS = 15;
+/** Seconds of live speech `calibrateLive()` listens to by default (10–20 s is plenty). */
+export const CALIBRATION_SECONDS = 15;
 
 /** A worker error message as a SpeechEmotionError. */
 const errorOf = (data) => new SpeechEmotionError(data.code ?? "classify-failed", data.message);

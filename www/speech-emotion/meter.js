@@ -7,9 +7,8 @@
 // Events (bubbling, composed): "prediction" (detail: Prediction), "statechange"
 // (detail: {state}), "error" (detail: SpeechEmotionError).
 // Property `engine`: a SpeechEmotion to share (default: the package's shared engine).
+import { renderBars, STATE_TEXT, stateText } from "./bars.js";
 import { SpeechEmotion, sharedEngine } from "./index.js";
-
-const STATE_TEXT = { idle: "Not listening", starting: "Starting…", listening: "Listening…", no_speech: "No speech", uncertain: "Uncertain" };
 
 const STYLE = `
 :host { display: block; font: var(--se-font, inherit); color: var(--se-text-color, inherit); }
@@ -18,8 +17,9 @@ const STYLE = `
 button { font: inherit; padding: 0.4em 1em; border-radius: var(--se-radius, 6px); cursor: pointer; }
 .state { color: var(--se-muted-color, GrayText); }
 .bars { display: grid; grid-template-columns: max-content 1fr 3.5em; gap: 0.3em var(--se-gap, 0.75em); align-items: center; margin-top: 0.6em; }
-.track { height: var(--se-bar-height, 0.8em); background: var(--se-track-color, rgba(128, 128, 128, 0.2)); border-radius: var(--se-radius, 6px); overflow: hidden; }
-.fill { height: 100%; width: 0; background: var(--se-bar-color, #4c6ef5); transition: width 120ms linear; }
+.bar { display: grid; grid-column: 1 / -1; grid-template-columns: subgrid; align-items: center; }
+.track { display: block;  height: var(--se-bar-height, 0.8em); background: var(--se-track-color, rgba(128, 128, 128, 0.2)); border-radius: var(--se-radius, 6px); overflow: hidden; }
+.fill { display: block; height: 100%; width: 0; background: var(--se-bar-color, #4c6ef5); transition: width 120ms linear; }
 .top .fill { background: var(--se-top-color, var(--se-bar-color, #e8590c)); }
 .value { text-align: right; font-variant-numeric: tabular-nums; }
 .error { color: var(--se-error-color, #c92a2a); margin: 0.5em 0 0; }
@@ -146,38 +146,13 @@ export class SpeechEmotionMeter extends HTMLElement {
 
   showLabels(labels) {
     this.labels = labels;
-    this.bars.replaceChildren(
-      ...labels.flatMap((label) => {
-        const name = Object.assign(document.createElement("span"), { textContent: label });
-        const track = Object.assign(document.createElement("div"), { className: "track" });
-        track.part = "bar";
-        track.dataset.label = label;
-        track.setAttribute("role", "meter");
-        track.setAttribute("aria-label", label);
-        track.setAttribute("aria-valuemin", "0");
-        track.setAttribute("aria-valuemax", "100");
-        track.setAttribute("aria-valuenow", "0");
-        const fill = Object.assign(document.createElement("div"), { className: "fill" });
-        fill.part = "fill";
-        track.append(fill);
-        const value = Object.assign(document.createElement("span"), { className: "value", textContent: "–" });
-        return [name, track, value];
-      }),
-    );
+    renderBars(this.bars, labels, null, null);
   }
 
   showPrediction(p) {
-    const tracks = this.bars.querySelectorAll(".track");
-    tracks.forEach((track, i) => {
-      const value = p && p.state !== "no_speech" ? p.probabilities[i] : null;
-      const percent = value === null ? 0 : Math.round(100 * value);
-      track.firstChild.style.width = `${percent}%`;
-      track.classList.toggle("top", value !== null && this.labels[i] === p.label);
-      track.setAttribute("aria-valuenow", String(percent));
-      track.nextSibling.textContent = value === null ? "–" : `${percent} %`;
-    });
+    renderBars(this.bars, this.labels, p && p.state !== "no_speech" ? p.probabilities : null, p?.label);
     if (!p) return;
-    const text = p.state === "emotion" ? p.label : STATE_TEXT[p.state] + (p.state === "uncertain" && p.label ? ` (maybe ${p.label})` : "");
+    const text = stateText(p);
     this.dataset.state = p.state;
     this.dataset.label = p.label ?? "";
     this.stateText.textContent = text;

@@ -1,4 +1,4 @@
-// Owns the wasm classifier, off the main thread (index.js starts it). Audio reaches it
+// Owns the wasm engine (one model, loaded once), off the main thread (index.js starts it). Audio reaches it
 // directly from the AudioWorklet through a MessagePort; the page only receives results.
 //
 // In:  {type: "init", wasm?: "simd" | "scalar"}                    first: which build (default: detected)
@@ -20,27 +20,20 @@ import { readFailure } from "./errors.js";
 import { readWavHeader, wavPieces } from "./wav-reader.js";
 
 let build = null; // "pkg" | "pkg-scalar", chosen by the init message
-let Classifier = null;
+let wasm = null;
 
-let model = null; // {onnx, metadata} of a user model, or null for the built-in one
-let clipClassifier = null;
-let live = null; // {classifier, port, rate, recording?}
+// The engine streams, classifies clips and calibrates with one model; the calibration
+// lives in it (and `profile` says what it is).
+let engine = null;
+let live = null; // {port, rate, recording?}
 let startError = null;
 let profile = null; // the speaker's calibration, or null
-// The clip classifier's own stream is never fed: clips and calibration samples carry
-// their rate, so any valid rate will do here (the model's rate is in modelInfo()).
-const UNUSED_STREAM_RATE = 48000;
 
-function make(rate) {
-  const c = model ? Classifier.withModel(new Uint8Array(model.onnx), model.metadata, rate) : new Classifier(rate);
-  if (profile) c.setCalibration(profile);
-  return c;
-}
+const makeEngine = (model) => (model ? wasm.Engine.withModel(new Uint8Array(model.onnx), model.metadata) : new wasm.Engine());
 
 function useProfile(next) {
+  engine.setCalibration(next);
   profile = next;
-  clipClassifier.setCalibration(profile);
-  live?.classifier.setCalibration(profile);
 }
 
 const summary = () => (profile ? { calibrated: true, active_seconds: profile.active_seconds } : { calibrated: false });
@@ -53,11 +46,10 @@ const initialised = new Promise((resolve) => (init = resolve));
 
 const ready = (async () => {
   build = self.speechEmotionWasm.dir((await initialised).wasm ?? null);
-  const wasm = await loadWasm();
+  wasm = await loadWasm();
   await wasm.default();
-  Classifier = wasm.Classifier;
-  clipClassifier = make(UNUSED_STREAM_RATE);
-  postMessage({ type: "ready", info: { ...clipClassifier.modelInfo(), build }, custom: false });
+  engine = makeEngine(null);
+  postMessage({ type: "ready", info: { ...engine.modelInfo(), build }, custom: false });
 })().catch((e) => {
   startError = `The model could not start: ${e?.message ?? e}. Reload the page to try again.`;
   postMessage({ type: "error", code: "engine-failed", during: "start", message: startError });
@@ -78,19 +70,20 @@ function stopLive() {
   if (!live) return;
   live.port.onmessage = null;
   live.port.close();
-  live.classifier.free();
   live = null;
+  engine.stopStream();
 }
 
+// The model stays loaded between Starts: only the stream begins again, at this rate.
 function startLive(sampleRate, port) {
   stopLive();
-  const classifier = make(sampleRate);
-  live = { classifier, port, rate: sampleRate, recording: null };
+  engine.startStream(sampleRate);
+  live = { port, rate: sampleRate, recording: null };
   port.onmessage = ({ data: chunk }) => {
     if (!live || live.port !== port) return;
     try {
       if (live.recording) record(live.recording, chunk);
-      for (const prediction of classifier.pushAll(chunk)) postMessage({ type: "prediction", prediction });
+      for (const prediction of engine.pushAll(chunk)) postMessage({ type: "prediction", prediction });
     } catch (e) {
       stopLive();
       fail(e, { during: "live" });
@@ -108,8 +101,7 @@ function record(rec, chunk) {
   for (const c of rec.chunks) samples.set(c, (at += c.length) - c.length);
   live.recording = null;
   try {
-    const next = clipClassifier.calibrate(samples, live.rate);
-    useProfile(next);
+    profile = engine.calibrate(samples, live.rate);
     postMessage({ id: rec.id, type: "calibration", profile: summary() });
   } catch (e) {
     fail(e, { id: rec.id, during: "calibrate" });
@@ -118,46 +110,44 @@ function record(rec, chunk) {
 
 function useModel(id, data) {
   const next = data.onnx ? { onnx: data.onnx, metadata: data.metadata } : null;
-  const previous = model;
-  const previousProfile = profile;
-  model = next;
-  profile = null; // a calibration belongs to one model's features
   try {
-    const candidate = make(UNUSED_STREAM_RATE);
-    clipClassifier?.free();
-    clipClassifier = candidate;
+    const candidate = makeEngine(next);
     stopLive();
-    postMessage({ id, type: "ready", info: { ...clipClassifier.modelInfo(), build }, custom: next !== null });
+    engine.free();
+    engine = candidate;
+    profile = null; // a calibration belongs to one model's features
+    postMessage({ id, type: "ready", info: { ...engine.modelInfo(), build }, custom: next !== null });
   } catch (e) {
-    model = previous; // keep the model that worked, and its calibration
-    profile = previousProfile;
-    // A panic while loading (malformed graphs can still make tract panic) aborts the
+    // The engine that worked stays, with its calibration. A panic while loading (malformed graphs can still make tract panic) aborts the
     // whole wasm instance: the page must start a new worker, with the built-in model.
     const fatal = e instanceof WebAssembly.RuntimeError;
     postMessage({ id, type: "error", code: "model-invalid", during: "model", fatal, message: `This model cannot be used: ${e?.message ?? e}` });
   }
 }
 
+const modelChanged = () => Object.assign(new Error("The model changed while the file was being read."), { code: "model-changed" });
+
 // A WAV is read and classified a block at a time: memory stays flat however long it is.
 // Anything else answers null, and the page decodes it with the browser's decoder.
 async function classifyFile(id, file) {
   const header = await readWavHeader(file);
   if (!header) return null;
-  const classifier = clipClassifier;
+  const classifier = engine;
   const total = header.dataBytes / header.blockAlign / header.sampleRate;
   classifier.beginClip(header.sampleRate);
   let done = 0;
   for await (const piece of wavPieces(file, header)) {
     // Reading is asynchronous: the user may have switched models meanwhile.
-    if (classifier !== clipClassifier) throw Object.assign(new Error("The model changed while the file was being read."), { code: "model-changed" });
+    if (classifier !== engine) throw modelChanged();
     classifier.pushClip(piece);
     done += piece.length / header.sampleRate;
     postMessage({ id, type: "progress", seconds: done, total });
   }
+  if (classifier !== engine) throw modelChanged(); // the reader's last await
   const result = classifier.finishClip();
   if (header.truncated) {
     const declared = header.declaredBytes / header.blockAlign / header.sampleRate;
-    result.warnings = [`truncated: header says ${declared.toFixed(3)} s, found ${total.toFixed(3)} s`];
+    result.warnings = [wasm.truncationWarning(declared, total)];
   }
   return result;
 }
@@ -165,7 +155,7 @@ async function classifyFile(id, file) {
 onmessage = async ({ data }) => {
   if (data.type === "init") return init(data);
   await ready;
-  if (!clipClassifier) {
+  if (!engine) {
     // Never leave a request unanswered: the page would wait forever.
     postMessage({ id: data.id, type: "error", code: "engine-failed", during: data.type, message: startError });
     return;
@@ -175,7 +165,7 @@ onmessage = async ({ data }) => {
     else if (data.type === "start") startLive(data.sampleRate, data.port);
     else if (data.type === "stop") stopLive();
     else if (data.type === "classify") {
-      const result = clipClassifier.classifyClip(data.samples, data.sampleRate);
+      const result = engine.classifyClip(data.samples, data.sampleRate);
       postMessage({ id: data.id, type: "result", result });
     } else if (data.type === "classify-file") {
       let result;
@@ -186,7 +176,7 @@ onmessage = async ({ data }) => {
       }
       postMessage({ id: data.id, type: "result", result });
     } else if (data.type === "calibrate") {
-      useProfile(clipClassifier.calibrate(data.samples, data.sampleRate));
+      profile = engine.calibrate(data.samples, data.sampleRate);
       postMessage({ id: data.id, type: "calibration", profile: summary() });
     } else if (data.type === "calibrate-live") {
       if (!live) throw Object.assign(new Error("Start listening first, then calibrate."), { code: "not-listening" });

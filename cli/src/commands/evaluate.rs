@@ -8,14 +8,16 @@ use std::path::{Path, PathBuf};
 use anyhow::{anyhow, bail, Result};
 use serde::Serialize;
 
-use speech_emotion::classify::ClipOptions;
+use speech_emotion::classify::{ClipOptions, ClipResult};
 use speech_emotion::metrics::ConfusionMatrix;
 
+use crate::audio_file::classify_path;
+use crate::errors::error_text;
 use crate::manifest;
-use crate::output::{self, ModelId};
+use crate::model_source::ModelId;
 use crate::pathname::shown;
-use crate::read;
 use crate::progress::Progress;
+use crate::read;
 use crate::workers::Workers;
 
 /// Dataset label → model label index: explicit `--map`s first, then an exact
@@ -48,6 +50,18 @@ impl LabelMap {
             return find(to);
         }
         find(&label)
+    }
+}
+
+/// The label `evaluate` scores: the model's top label (an index into `labels`), `None` when
+/// no speech was found (a miss).
+fn predicted_index(labels: &[String], result: &ClipResult) -> Result<Option<usize>> {
+    match result.label.as_deref() {
+        None => Ok(None),
+        Some(label) => match labels.iter().position(|l| l == label) {
+            Some(i) => Ok(Some(i)),
+            None => bail!("the model gave a label \"{label}\" it does not list"),
+        },
     }
 }
 
@@ -100,12 +114,12 @@ pub fn evaluate(pool: &mut Workers, model_id: &ModelId, request: &Request, optio
     let progress = Progress::new(items.len());
     let delivered = pool.run_in_order(
         items.len(),
-        |model, i| crate::classify_path(model, &items[i].0, options),
+        |model, i| classify_path(model, &items[i].0, options),
         |i, outcome| {
             progress.inc();
             let (path, truth) = (shown(&items[i].0), items[i].1);
             match outcome.and_then(|o| {
-                let predicted = output::predicted_index(&labels, &o.result)?;
+                let predicted = predicted_index(&labels, &o.result)?;
                 Ok((o, predicted))
             }) {
                 Ok((outcome, predicted)) => {
@@ -116,7 +130,7 @@ pub fn evaluate(pool: &mut Workers, model_id: &ModelId, request: &Request, optio
                     }
                 }
                 Err(e) => {
-                    let why = output::error_text(&e);
+                    let why = error_text(&e);
                     progress.message(&format!("error: {path}: {why}"));
                     failed.push((path, why));
                 }

@@ -5,252 +5,24 @@
 //! or from files with [`EmotionModel::from_files`] (read with [`read_model_file`] and
 //! [`read_metadata_file`], which refuse what is not a regular file of a sensible size).
 
-use std::io::Read;
+mod metadata;
+mod read;
+
 use std::path::Path;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use tract_onnx::prelude::*;
 
-use crate::features::{FeatureParams, NormalizationSpec};
 use crate::incremental::{split_graph, RingState, Split, StreamingMode};
 use crate::{Error, Result};
 
+pub use metadata::{InputSpec, ModelMetadata, OutputSpec, SpeechSpec, StreamingSpec, FORMAT_VERSION};
+pub use read::{read_file_limited, read_metadata_file, read_model_file, MAX_METADATA_BYTES, MAX_MODEL_BYTES};
+
 /// The shipped default model (4 classes) and its metadata. Statics, not consts: a const is
 /// copied into every crate that names it, and the wasm module held the model twice.
-pub static EMBEDDED_ONNX: &[u8] = include_bytes!("../models/emotion4.onnx");
-pub static EMBEDDED_METADATA: &str = include_str!("../models/emotion4.json");
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct InputSpec {
-    pub name: String,
-    pub shape: Vec<usize>,
-    pub layout: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct OutputSpec {
-    pub kind: String,
-    pub temperature: f32,
-}
-
-/// Where the model says whether a window holds speech at all.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SpeechSpec {
-    /// Index of the speech logit in the model's output (after the emotion logits).
-    pub output_index: usize,
-    /// Speech probability from which a window counts as speech.
-    pub threshold: f32,
-}
-
-/// What a streaming runner needs to know about the network's time axis.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StreamingSpec {
-    /// Input frames that one pooled frame depends on (valid convolutions).
-    pub receptive_field: usize,
-}
-
-/// The largest model file [`read_model_file`] reads: the shipped models are about 80 KB, and a
-/// model that runs live in a browser tab is a few MB at most.
-pub const MAX_MODEL_BYTES: u64 = 64 << 20;
-
-/// The largest metadata file [`read_metadata_file`] reads: the shipped ones are about 3 KB.
-pub const MAX_METADATA_BYTES: u64 = 1 << 20;
-
-/// Reads a whole file of at most `limit` bytes. The size is checked before reading, and the
-/// read itself stops one byte past the limit, so neither a huge (or sparse) file nor one that
-/// grows while it is read, nor a device such as `/dev/zero`, can exhaust memory; folders,
-/// devices and pipes are refused before they are opened for reading. Errors are
-/// [`Error::Io`] naming the path (and the limit, `what` saying what the file is for).
-pub fn read_file_limited(path: &Path, limit: u64, what: &str) -> Result<Vec<u8>> {
-    let fail = |error: std::io::Error| Error::Io { path: path.display().to_string(), error };
-    let other = |message: String| fail(std::io::Error::other(message));
-    let too_big = |size: String| {
-        other(format!("{size} is more than a {what} may be ({}); is this the right file?", format_bytes(limit)))
-    };
-    let info = std::fs::metadata(path).map_err(fail)?;
-    if info.is_dir() {
-        return Err(other(format!("this is a folder, not a {what}")));
-    }
-    if !info.is_file() {
-        return Err(other(format!("not a regular file (a device, pipe or socket), so not a {what}")));
-    }
-    if info.len() > limit {
-        return Err(too_big(format_bytes(info.len())));
-    }
-    let file = std::fs::File::open(path).map_err(fail)?;
-    let mut bytes = Vec::with_capacity(info.len() as usize);
-    file.take(limit + 1).read_to_end(&mut bytes).map_err(fail)?;
-    if bytes.len() as u64 > limit {
-        return Err(too_big("the file grew while it was read and".into()));
-    }
-    Ok(bytes)
-}
-
-/// "64 MiB", "1.5 GiB", "812 bytes".
-fn format_bytes(n: u64) -> String {
-    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
-    if n < 1024 {
-        return format!("{n} bytes");
-    }
-    let mut value = n as f64 / 1024.0;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if value.fract() == 0.0 { format!("{value} {}", UNITS[unit]) } else { format!("{value:.1} {}", UNITS[unit]) }
-}
-
-/// Reads an ONNX model file (at most [`MAX_MODEL_BYTES`]; see [`read_file_limited`]).
-pub fn read_model_file(path: &Path) -> Result<Vec<u8>> {
-    read_file_limited(path, MAX_MODEL_BYTES, "model file (.onnx)")
-}
-
-/// Reads a model metadata file (at most [`MAX_METADATA_BYTES`]; see [`read_file_limited`]),
-/// which must be UTF-8 text.
-pub fn read_metadata_file(path: &Path) -> Result<String> {
-    let bytes = read_file_limited(path, MAX_METADATA_BYTES, "metadata file (.json)")?;
-    String::from_utf8(bytes).map_err(|e| Error::Metadata(format!("{}: not UTF-8 text ({e})", path.display())))
-}
-
-/// The metadata format this engine reads (CONTRACT §3).
-pub const FORMAT_VERSION: u32 = 2;
-
-/// What a model needs around it: labels, feature parameters, input layout and normalisation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ModelMetadata {
-    pub format_version: u32,
-    pub name: String,
-    pub labels: Vec<String>,
-    /// Dataset labels that mean one of `labels` (e.g. `calm` → `neutral`).
-    #[serde(default)]
-    pub label_aliases: std::collections::BTreeMap<String, String>,
-    pub features: FeatureParams,
-    pub window_frames: usize,
-    pub input: InputSpec,
-    pub normalization: NormalizationSpec,
-    pub output: OutputSpec,
-    pub speech: SpeechSpec,
-    pub uncertain_threshold: f32,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub streaming: Option<StreamingSpec>,
-    /// Provenance written by the training script; carried along, not interpreted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub training: Option<serde_json::Value>,
-}
-
-impl ModelMetadata {
-    pub fn from_json(json: &str) -> Result<Self> {
-        // Editors on Windows may start a UTF-8 file with a byte order mark, which JSON
-        // parsers refuse ("expected value at line 1 column 1").
-        let json = json.strip_prefix('\u{feff}').unwrap_or(json);
-        // Read the version first, so an old file gets a clear message rather than
-        // "missing field" for whatever the newer format added.
-        let value: serde_json::Value = serde_json::from_str(json).map_err(|e| Error::Metadata(e.to_string()))?;
-        match value.get("format_version").and_then(|v| v.as_u64()) {
-            Some(v) if v == FORMAT_VERSION as u64 => {}
-            Some(1) => {
-                return Err(Error::Metadata(
-                    "format_version 1 (global mean/std normalisation, no speech output) is no longer supported: \
-                     retrain or re-export the model with training/train.py, which writes format_version 2"
-                        .into(),
-                ));
-            }
-            Some(v) => return Err(Error::Metadata(format!("format_version {v} is not supported (expected {FORMAT_VERSION})"))),
-            None => return Err(Error::Metadata("format_version is missing".into())),
-        }
-        let meta: Self = serde_json::from_value(value).map_err(|e| Error::Metadata(e.to_string()))?;
-        meta.validate()?;
-        Ok(meta)
-    }
-
-    /// Checks that the fields agree with each other, so a bad file fails at load, not mid-stream.
-    pub fn validate(&self) -> Result<()> {
-        let bad = |msg: String| Err(Error::Metadata(msg));
-        if self.format_version != FORMAT_VERSION {
-            return bad(format!("format_version {} is not supported (expected {FORMAT_VERSION})", self.format_version));
-        }
-        if self.labels.len() < 2 {
-            return bad(format!("need at least 2 labels, got {}", self.labels.len()));
-        }
-        if self.labels.iter().any(|l| l.trim().is_empty()) {
-            return bad("labels must not be empty strings".into());
-        }
-        let mut seen = std::collections::BTreeSet::new();
-        if let Some(dup) = self.labels.iter().find(|l| !seen.insert(l.as_str())) {
-            return bad(format!("label \"{dup}\" appears more than once: every label needs its own output"));
-        }
-        for (from, to) in &self.label_aliases {
-            if from.trim().is_empty() || seen.contains(from.as_str()) {
-                return bad(format!("label alias \"{from}\" must be non-empty and not itself a label"));
-            }
-            if !seen.contains(to.as_str()) {
-                return bad(format!("label alias \"{from}\" → \"{to}\": \"{to}\" is not one of the labels"));
-            }
-        }
-        self.features.validate()?;
-        let n_mfcc = self.features.n_mfcc;
-        if self.window_frames == 0 || self.window_frames > 10_000 {
-            return bad(format!("window_frames {} must be within 1..=10000", self.window_frames));
-        }
-        if self.input.shape != [1, self.window_frames, n_mfcc] {
-            return bad(format!(
-                "input.shape {:?} must be [1, window_frames, n_mfcc] = [1, {}, {n_mfcc}]",
-                self.input.shape, self.window_frames
-            ));
-        }
-        if self.input.layout != "batch,frames,coefficients" {
-            return bad(format!("input.layout \"{}\" is not supported", self.input.layout));
-        }
-        self.normalization.validate(n_mfcc)?;
-        if self.output.kind != "logits" {
-            return bad(format!("output.kind \"{}\" is not supported (expected \"logits\")", self.output.kind));
-        }
-        if !(self.output.temperature.is_finite() && self.output.temperature > 0.0) {
-            return bad(format!("output.temperature {} must be positive", self.output.temperature));
-        }
-        if !(0.0..=1.0).contains(&self.uncertain_threshold) {
-            return bad(format!("uncertain_threshold {} must be within 0..=1", self.uncertain_threshold));
-        }
-        if self.speech.output_index != self.labels.len() {
-            return bad(format!(
-                "speech.output_index {} must follow the {} emotion logits",
-                self.speech.output_index,
-                self.labels.len()
-            ));
-        }
-        if !(0.0..=1.0).contains(&self.speech.threshold) {
-            return bad(format!("speech.threshold {} must be within 0..=1", self.speech.threshold));
-        }
-        if let Some(s) = &self.streaming {
-            if s.receptive_field == 0 || s.receptive_field > self.window_frames {
-                return bad(format!("streaming.receptive_field {} must be within 1..=window_frames", s.receptive_field));
-            }
-        }
-        Ok(())
-    }
-
-    pub fn sample_rate(&self) -> u32 {
-        self.features.sample_rate
-    }
-
-    /// Audio samples that yield exactly `window_frames` frames (see CONTRACT §1).
-    pub fn window_samples(&self) -> usize {
-        (self.window_frames - 1) * self.features.hop_length
-    }
-
-    pub fn window_seconds(&self) -> f64 {
-        self.window_samples() as f64 / self.sample_rate() as f64
-    }
-
-    /// The model label a dataset label stands for: itself, its alias, or `None`.
-    pub fn canonical_label<'a>(&'a self, label: &'a str) -> Option<&'a str> {
-        if self.labels.iter().any(|l| l == label) {
-            return Some(label);
-        }
-        self.label_aliases.get(label).map(String::as_str)
-    }
-}
+pub static EMBEDDED_ONNX: &[u8] = include_bytes!("../../models/emotion4.onnx");
+pub static EMBEDDED_METADATA: &str = include_str!("../../models/emotion4.json");
 
 /// One window's verdict from the model.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -264,6 +36,8 @@ pub struct WindowOutput {
 /// A loaded, optimised model ready to classify windows of MFCC frames.
 pub struct EmotionModel {
     meta: ModelMetadata,
+    /// [`crate::model_fingerprint`] of the bytes it was loaded from.
+    fingerprint: String,
     state: TypedSimpleState,
     input: Vec<f32>,
     /// The graph cut into per-frame layers and pooling plus head, when it can be
@@ -314,7 +88,8 @@ impl EmotionModel {
         let state = plan.spawn().map_err(|e| Error::Model(format!("cannot start the model: {e:#}")))?;
         let input = vec![0.0; meta.window_frames * meta.features.n_mfcc];
         let streaming = StreamingMode::FullWindow { reason: "not analysed yet".into() };
-        let mut model = Self { meta, state, input, split: None, streaming };
+        let fingerprint = crate::fingerprint::model_fingerprint(onnx, metadata_json);
+        let mut model = Self { meta, fingerprint, state, input, split: None, streaming };
         let n_outputs = model.meta.labels.len() + 1;
         let probe = model.run()?;
         if probe.len() != n_outputs {
@@ -349,7 +124,7 @@ impl EmotionModel {
             ));
         }
         // One trunk run per hop of the default stream; other hops take several or overlap.
-        let hop_samples = (crate::stream::StreamConfig::default().hop_seconds * meta.sample_rate() as f64).round() as usize;
+        let hop_samples = (crate::defaults::STREAM_HOP_SECONDS * meta.sample_rate() as f64).round() as usize;
         let chunk = hop_samples.div_ceil(meta.features.hop_length).max(1);
         let mut full = |window: &[f32]| {
             self.input.copy_from_slice(window);
@@ -387,19 +162,19 @@ impl EmotionModel {
                 "expected a graph with one input and one output, found {n_inputs} inputs and {n_outputs} outputs"
             )));
         }
-        let plan = graph
-            .with_input_fact(0, f32::fact(shape).into())
-            .map_err(|e| model_err("input shape", e))?
-            .into_typed()
-            .and_then(crate::rewrites::optimize)
-            .map_err(|e| model_err("cannot optimise the graph for the metadata's input shape", e))?
-            .into_runnable()
-            .map_err(|e| model_err("cannot build an execution plan", e))?;
+        let stages = ["input shape", "cannot optimise the graph for the metadata's input shape", "cannot build an execution plan"];
+        let plan = crate::rewrites::plan(graph, &[shape.to_vec()], stages).map_err(Error::Model)?;
         Ok((proto, plan))
     }
 
     pub fn metadata(&self) -> &ModelMetadata {
         &self.meta
+    }
+
+    /// Which model this is: [`crate::model_fingerprint`] of the ONNX bytes and metadata it
+    /// was loaded from (16 hex digits), as every CLI result and page export records it.
+    pub fn fingerprint(&self) -> &str {
+        &self.fingerprint
     }
 
     pub fn labels(&self) -> &[String] {
