@@ -156,6 +156,12 @@ impl DecodeStream {
         Self::from_source(file, extension).map_err(|e| name_the_file(e, path))
     }
 
+    /// Decodes audio file bytes packet by packet (the Python package's Ray workers receive
+    /// files as bytes); the extension hint only speeds up format detection.
+    pub fn from_bytes(bytes: Vec<u8>, extension_hint: Option<&str>) -> Result<Self> {
+        Self::from_source(std::io::Cursor::new(bytes), extension_hint)
+    }
+
     fn from_source<S: MediaSource + 'static>(source: S, extension_hint: Option<&str>) -> Result<Self> {
         Self::from_source_with(source, extension_hint, true)
     }

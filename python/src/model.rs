@@ -1,0 +1,105 @@
+//! Which model runs: the embedded one, or a file with its metadata (by default the model's
+//! path with a `.json` extension, as the CLI's `--model`/`--metadata`), and its identity.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use pyo3::prelude::*;
+
+use speech_emotion::EmotionModel;
+
+use crate::errors::to_py;
+use crate::results::ModelId;
+
+/// Where a model comes from: `None` is the embedded model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelChoice {
+    pub model: Option<PathBuf>,
+    pub metadata: Option<PathBuf>,
+}
+
+impl ModelChoice {
+    pub fn new(model: Option<PathBuf>, metadata: Option<PathBuf>) -> PyResult<Self> {
+        if model.is_none() && metadata.is_some() {
+            return Err(crate::errors::InvalidInputError::new_err("metadata= needs model= (the embedded model has its own)"));
+        }
+        Ok(Self { model, metadata })
+    }
+
+    /// Loads the model (call without the GIL: it parses and optimises the ONNX graph).
+    pub fn load(&self) -> speech_emotion::Result<EmotionModel> {
+        match &self.model {
+            None => EmotionModel::embedded(),
+            Some(onnx) => {
+                let metadata = self.metadata.clone().unwrap_or_else(|| onnx.with_extension("json"));
+                EmotionModel::from_files(onnx, &metadata)
+            }
+        }
+    }
+}
+
+/// The identity every result names, as the CLI's `ModelId`.
+pub fn model_id(model: &EmotionModel) -> ModelId {
+    ModelId { name: model.metadata().name.clone(), fingerprint: model.fingerprint().to_string() }
+}
+
+/// Embedded models ready for `classify_file` without a `Classifier`: loading one costs far
+/// more than classifying a short clip. A call takes one (or loads one when every one is in
+/// use by another thread) and gives it back, so threads classify in parallel.
+static EMBEDDED: Mutex<Vec<EmotionModel>> = Mutex::new(Vec::new());
+
+/// Runs `work` with an embedded model from the pool, or with a freshly loaded `choice`.
+pub fn with_model<T>(choice: &ModelChoice, work: impl FnOnce(&mut EmotionModel) -> T) -> speech_emotion::Result<T> {
+    if choice.model.is_some() {
+        return Ok(work(&mut choice.load()?));
+    }
+    let pooled = EMBEDDED.lock().unwrap_or_else(|e| e.into_inner()).pop();
+    let mut model = match pooled {
+        Some(model) => model,
+        None => EmotionModel::embedded()?,
+    };
+    let out = work(&mut model);
+    EMBEDDED.lock().unwrap_or_else(|e| e.into_inner()).push(model);
+    Ok(out)
+}
+
+/// `speech-emotion info` as a dict: the model's metadata with its fingerprint and how a
+/// stream runs it.
+pub fn info_json(model: &EmotionModel) -> speech_emotion::Result<String> {
+    let mut info = serde_json::to_value(model.metadata()).map_err(|e| speech_emotion::Error::Metadata(e.to_string()))?;
+    if let Some(object) = info.as_object_mut() {
+        object.insert("fingerprint".into(), model.fingerprint().to_string().into());
+        let mode = serde_json::to_value(model.streaming_mode()).map_err(|e| speech_emotion::Error::Metadata(e.to_string()))?;
+        object.insert("streaming_mode".into(), mode);
+    }
+    Ok(info.to_string())
+}
+
+/// A path argument as the CLI writes it in its output (cli/src/pathname.rs): UTF-8 without
+/// a backslash as it is, otherwise backslashes doubled and non-UTF-8 bytes as `\xNN`.
+pub fn shown(path: &Path) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    let bytes = path.as_os_str().as_bytes();
+    if let Ok(text) = std::str::from_utf8(bytes)
+        && !text.contains('\\')
+    {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(bytes.len() + 8);
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(&chunk.valid().replace('\\', "\\\\"));
+        for byte in chunk.invalid() {
+            out.push_str(&format!("\\x{byte:02x}"));
+        }
+    }
+    out
+}
+
+#[pyfunction]
+#[pyo3(signature = (model=None, metadata=None))]
+/// The model's metadata, fingerprint and streaming mode (`speech-emotion info`).
+pub fn model_info(py: Python<'_>, model: Option<PathBuf>, metadata: Option<PathBuf>) -> PyResult<Bound<'_, PyAny>> {
+    let choice = ModelChoice::new(model, metadata)?;
+    let text = py.detach(|| with_model(&choice, |m| info_json(m)).and_then(|r| r)).map_err(to_py)?;
+    py.import("json")?.call_method1("loads", (text,))
+}

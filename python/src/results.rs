@@ -1,0 +1,325 @@
+//! Results as typed Python objects whose `to_dict()` is the CLI's JSON object (the same
+//! fields, names and order as `speech-emotion classify --format jsonl`, cli/src/export/json.rs).
+//!
+//! Probabilities are f32 in the engine. The getters give the float that the JSON's shortest
+//! decimal reads back as, so a getter, `to_dict()` and the CLI's output agree exactly.
+
+use std::collections::BTreeMap;
+
+use pyo3::prelude::*;
+use serde::Serialize;
+
+use speech_emotion::{ClipResult as EngineClip, Prediction as EnginePrediction, Segment as EngineSegment, State};
+
+/// The float that `x`'s JSON text (its shortest round-trip decimal) reads back as.
+pub fn json_float(x: f32) -> f64 {
+    x.to_string().parse().unwrap_or(f64::from(x))
+}
+
+fn by_label(labels: &[String], probabilities: &[f32]) -> BTreeMap<String, f32> {
+    labels.iter().cloned().zip(probabilities.iter().copied()).collect()
+}
+
+fn as_json_floats(map: &BTreeMap<String, f32>) -> BTreeMap<String, f64> {
+    map.iter().map(|(k, &v)| (k.clone(), json_float(v))).collect()
+}
+
+fn state_text(state: State) -> &'static str {
+    match state {
+        State::Emotion => "emotion",
+        State::Uncertain => "uncertain",
+        State::NoSpeech => "no_speech",
+    }
+}
+
+/// `json.loads` of a serialised value: Python dicts, lists and floats equal to what the
+/// CLI prints.
+fn to_python<'py>(py: Python<'py>, value: &impl Serialize) -> PyResult<Bound<'py, PyAny>> {
+    let text = serde_json::to_string(value).map_err(|e| crate::errors::InvalidInputError::new_err(e.to_string()))?;
+    py.import("json")?.call_method1("loads", (text,))
+}
+
+/// Which model produced a result: its metadata name and the fingerprint of its bytes.
+#[pyclass(module = "speech_emotion", frozen, get_all, eq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModelId {
+    pub name: String,
+    pub fingerprint: String,
+}
+
+#[pymethods]
+impl ModelId {
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_python(py, self)
+    }
+
+    fn __repr__(&self) -> String {
+        format!("ModelId(name={:?}, fingerprint={:?})", self.name, self.fingerprint)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct SegmentLine {
+    start_s: f64,
+    end_s: f64,
+    speech: bool,
+    speech_probability: f32,
+    label: Option<String>,
+    probabilities: BTreeMap<String, f32>,
+}
+
+/// One model window of a clip (`segments=True`).
+#[pyclass(module = "speech_emotion", frozen)]
+#[derive(Debug, Clone)]
+pub struct Segment {
+    line: SegmentLine,
+}
+
+#[pymethods]
+impl Segment {
+    #[getter]
+    fn start_s(&self) -> f64 {
+        self.line.start_s
+    }
+    #[getter]
+    fn end_s(&self) -> f64 {
+        self.line.end_s
+    }
+    #[getter]
+    fn speech(&self) -> bool {
+        self.line.speech
+    }
+    #[getter]
+    fn speech_probability(&self) -> f64 {
+        json_float(self.line.speech_probability)
+    }
+    #[getter]
+    fn label(&self) -> Option<String> {
+        self.line.label.clone()
+    }
+    #[getter]
+    fn probabilities(&self) -> BTreeMap<String, f64> {
+        as_json_floats(&self.line.probabilities)
+    }
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_python(py, &self.line)
+    }
+    fn __repr__(&self) -> String {
+        format!("Segment(start_s={}, end_s={}, speech={}, label={:?})", self.line.start_s, self.line.end_s, self.line.speech, self.line.label)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct ResultLine {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path: Option<String>,
+    state: State,
+    label: Option<String>,
+    confidence: f32,
+    speech: bool,
+    calibrated: bool,
+    duration_s: f64,
+    probabilities: BTreeMap<String, f32>,
+    warnings: Vec<String>,
+    model: ModelId,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    segments: Option<Vec<SegmentLine>>,
+}
+
+/// The verdict for a whole clip or file.
+#[pyclass(module = "speech_emotion", frozen)]
+#[derive(Debug, Clone)]
+pub struct ClipResult {
+    line: ResultLine,
+}
+
+impl ClipResult {
+    /// A result as the CLI writes it: `path` for files (None for arrays), the decoder's
+    /// warnings, and the segments only when asked for.
+    pub fn new(result: &EngineClip, path: Option<String>, warnings: Vec<String>, model: &ModelId, with_segments: bool) -> Self {
+        let labels = &result.labels;
+        let segments = with_segments.then(|| result.segments.iter().map(|s| segment_line(labels, s)).collect());
+        Self {
+            line: ResultLine {
+                path,
+                state: result.state,
+                label: result.label.clone(),
+                confidence: result.confidence,
+                speech: result.speech,
+                calibrated: result.calibrated,
+                duration_s: result.duration_s,
+                probabilities: by_label(labels, &result.probabilities),
+                warnings,
+                model: model.clone(),
+                segments,
+            },
+        }
+    }
+}
+
+fn segment_line(labels: &[String], s: &EngineSegment) -> SegmentLine {
+    SegmentLine {
+        start_s: s.start_s,
+        end_s: s.end_s,
+        speech: s.speech,
+        speech_probability: s.speech_probability,
+        label: s.label.clone(),
+        probabilities: by_label(labels, &s.probabilities),
+    }
+}
+
+#[pymethods]
+impl ClipResult {
+    /// The file's path as given (None for an array).
+    #[getter]
+    fn path(&self) -> Option<String> {
+        self.line.path.clone()
+    }
+    /// "emotion", "uncertain" (top probability below the model's threshold) or "no_speech".
+    #[getter]
+    fn state(&self) -> &'static str {
+        state_text(self.line.state)
+    }
+    #[getter]
+    fn label(&self) -> Option<String> {
+        self.line.label.clone()
+    }
+    #[getter]
+    fn confidence(&self) -> f64 {
+        json_float(self.line.confidence)
+    }
+    #[getter]
+    fn speech(&self) -> bool {
+        self.line.speech
+    }
+    #[getter]
+    fn calibrated(&self) -> bool {
+        self.line.calibrated
+    }
+    #[getter]
+    fn duration_s(&self) -> f64 {
+        self.line.duration_s
+    }
+    #[getter]
+    fn probabilities(&self) -> BTreeMap<String, f64> {
+        as_json_floats(&self.line.probabilities)
+    }
+    #[getter]
+    fn warnings(&self) -> Vec<String> {
+        self.line.warnings.clone()
+    }
+    #[getter]
+    fn model(&self) -> ModelId {
+        self.line.model.clone()
+    }
+    #[getter]
+    fn segments(&self) -> Option<Vec<Segment>> {
+        self.line.segments.as_ref().map(|all| all.iter().map(|line| Segment { line: line.clone() }).collect())
+    }
+    /// The CLI's JSON object for this result (`speech-emotion classify --format jsonl`).
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_python(py, &self.line)
+    }
+    /// The CLI's JSON line for this result.
+    fn to_json(&self) -> PyResult<String> {
+        serde_json::to_string(&self.line).map_err(|e| crate::errors::InvalidInputError::new_err(e.to_string()))
+    }
+    fn __repr__(&self) -> String {
+        let path = self.line.path.as_deref().map(|p| format!("path={p:?}, ")).unwrap_or_default();
+        format!(
+            "ClipResult({path}state={:?}, label={:?}, confidence={})",
+            state_text(self.line.state),
+            self.line.label,
+            json_float(self.line.confidence)
+        )
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct PredictionLine {
+    time_s: f64,
+    state: State,
+    label: Option<String>,
+    confidence: f32,
+    probabilities: BTreeMap<String, f32>,
+    raw_probabilities: BTreeMap<String, f32>,
+    speech_probability: f32,
+    level_db: f32,
+    calibrated: bool,
+}
+
+/// One update of a live stream.
+#[pyclass(module = "speech_emotion", frozen)]
+#[derive(Debug, Clone)]
+pub struct Prediction {
+    line: PredictionLine,
+}
+
+impl Prediction {
+    pub fn new(p: &EnginePrediction, labels: &[String]) -> Self {
+        Self {
+            line: PredictionLine {
+                time_s: p.time_s,
+                state: p.state,
+                label: p.label.clone(),
+                confidence: p.confidence,
+                probabilities: by_label(labels, &p.probabilities),
+                raw_probabilities: by_label(labels, &p.raw_probabilities),
+                speech_probability: p.speech_probability,
+                level_db: p.level_db,
+                calibrated: p.calibrated,
+            },
+        }
+    }
+}
+
+#[pymethods]
+impl Prediction {
+    /// Stream time (seconds) at the end of the analysed window.
+    #[getter]
+    fn time_s(&self) -> f64 {
+        self.line.time_s
+    }
+    #[getter]
+    fn state(&self) -> &'static str {
+        state_text(self.line.state)
+    }
+    #[getter]
+    fn label(&self) -> Option<String> {
+        self.line.label.clone()
+    }
+    /// Smoothed top probability.
+    #[getter]
+    fn confidence(&self) -> f64 {
+        json_float(self.line.confidence)
+    }
+    /// Smoothed probabilities by label.
+    #[getter]
+    fn probabilities(&self) -> BTreeMap<String, f64> {
+        as_json_floats(&self.line.probabilities)
+    }
+    /// This window's probabilities, unsmoothed.
+    #[getter]
+    fn raw_probabilities(&self) -> BTreeMap<String, f64> {
+        as_json_floats(&self.line.raw_probabilities)
+    }
+    #[getter]
+    fn speech_probability(&self) -> f64 {
+        json_float(self.line.speech_probability)
+    }
+    /// RMS level of the newest hop, dBFS.
+    #[getter]
+    fn level_db(&self) -> f64 {
+        json_float(self.line.level_db)
+    }
+    #[getter]
+    fn calibrated(&self) -> bool {
+        self.line.calibrated
+    }
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_python(py, &self.line)
+    }
+    fn __repr__(&self) -> String {
+        format!("Prediction(time_s={}, state={:?}, label={:?})", self.line.time_s, state_text(self.line.state), self.line.label)
+    }
+}
