@@ -7,9 +7,8 @@ use std::sync::Mutex;
 
 use pyo3::prelude::*;
 
-use speech_emotion::audio::{downmix, DecodeStream};
 use speech_emotion::classify::ClassifiedFile;
-use speech_emotion::{speaker_profile, ClipClassifier, ClipOptions, EmotionModel, Error};
+use speech_emotion::{speaker_profile, ClipOptions, EmotionModel};
 
 use crate::calibration::{refuse_profile, Calibration, CalibrationArg};
 use crate::errors::{to_py, InvalidInputError};
@@ -41,24 +40,6 @@ fn options(model: &mut EmotionModel, calibration: Option<&CalibrationArg>, hop: 
     Ok(ClipOptions { segment_hop_seconds, calibration })
 }
 
-/// An audio file's bytes classified packet by packet: `speech_emotion::classify_file`'s
-/// loop over a decoder that reads memory instead of a path (Ray hands files over as bytes).
-fn classify_bytes_with(model: &mut EmotionModel, bytes: Vec<u8>, hint: Option<&str>, options: &ClipOptions) -> speech_emotion::Result<ClassifiedFile> {
-    let mut decoder = DecodeStream::from_bytes(bytes, hint)?;
-    let mut clip: Option<ClipClassifier> = None;
-    while let Some(chunk) = decoder.next_chunk()? {
-        let classifier = match &mut clip {
-            Some(open) => open,
-            None => clip.insert(ClipClassifier::new(model.metadata(), f64::from(chunk.sample_rate), options)?),
-        };
-        classifier.push(model, &downmix(chunk.samples, chunk.channels)?)?;
-    }
-    let warnings = decoder.finish()?;
-    let classifier = clip.ok_or_else(|| Error::Decode("no audio decoded".into()))?;
-    let result = classifier.finish(model).map_err(|e| e.noting(&warnings))?;
-    Ok(ClassifiedFile { result, warnings })
-}
-
 fn file_result(file: &ClassifiedFile, path: String, id: &ModelId, segments: bool) -> ClipResult {
     let warnings = file.warnings.iter().map(ToString::to_string).collect();
     ClipResult::new(&file.result, Some(path), warnings, id, segments)
@@ -86,10 +67,11 @@ impl Classifier {
 impl Classifier {
     /// `model`: an ONNX file (its metadata: `metadata`, or the same path with `.json`);
     /// None for the embedded model. `calibration`: a Calibration, or recordings of the
-    /// speaker (a path or a list of paths). `segment_hop`: seconds between windows
-    /// (default: the CLI's, 1 s).
+    /// speaker (a path or a list of paths). `profile`: reserved for personal profiles,
+    /// which the engine does not have yet (only None). `segment_hop`: seconds between
+    /// windows (default: the CLI's, 1 s).
     #[new]
-    #[pyo3(signature = (model=None, metadata=None, calibration=None, *, profile=None, segment_hop=None))]
+    #[pyo3(signature = (model=None, *, metadata=None, calibration=None, profile=None, segment_hop=None))]
     fn new(
         py: Python<'_>,
         model: Option<PathBuf>,
@@ -127,9 +109,10 @@ impl Classifier {
     /// Classifies an audio file's bytes; `path` names it in the result (and its extension
     /// helps to detect the format).
     #[pyo3(signature = (data, *, path=None, segments=false))]
-    fn classify_bytes(&self, py: Python<'_>, data: Vec<u8>, path: Option<PathBuf>, segments: bool) -> PyResult<ClipResult> {
+    fn classify_bytes(&self, py: Python<'_>, data: &[u8], path: Option<PathBuf>, segments: bool) -> PyResult<ClipResult> {
         let hint = path.as_ref().and_then(|p| p.extension()).and_then(|e| e.to_str()).map(str::to_string);
-        let file = self.run(py, |e| classify_bytes_with(&mut e.model, data, hint.as_deref(), &e.options))?;
+        // One copy, without the GIL: the decoder owns its source.
+        let file = self.run(py, |e| speech_emotion::classify_bytes(&mut e.model, data.to_vec(), hint.as_deref(), &e.options))?;
         let shown = path.as_deref().map(shown).unwrap_or_default();
         Ok(file_result(&file, shown, &self.id, segments))
     }
@@ -177,11 +160,14 @@ impl Classifier {
     }
 
     fn __repr__(&self) -> String {
-        format!("Classifier(model={:?}, fingerprint={:?})", self.id.name, self.id.fingerprint)
+        format!("Classifier(model={:?}, fingerprint={:?})", self.id.0.name, self.id.0.fingerprint)
     }
 }
 
-/// Classifies one audio file: the CLI's `classify` for one path.
+/// Classifies one audio file: the CLI's `classify` for one path. `model`/`metadata`: an
+/// ONNX file and its metadata (None: the embedded model, kept loaded between calls).
+/// `calibration`: a Calibration or recordings of the speaker. `profile`: reserved for
+/// personal profiles, which the engine does not have yet: only None is accepted.
 #[pyfunction]
 #[pyo3(signature = (path, *, model=None, metadata=None, calibration=None, profile=None, segments=false, segment_hop=None))]
 #[allow(clippy::too_many_arguments)]

@@ -40,7 +40,7 @@ impl ModelChoice {
 
 /// The identity every result names, as the CLI's `ModelId`.
 pub fn model_id(model: &EmotionModel) -> ModelId {
-    ModelId { name: model.metadata().name.clone(), fingerprint: model.fingerprint().to_string() }
+    ModelId(speech_emotion::ModelId::of(model))
 }
 
 /// Embedded models ready for `classify_file` without a `Classifier`: loading one costs far
@@ -61,18 +61,6 @@ pub fn with_model<T>(choice: &ModelChoice, work: impl FnOnce(&mut EmotionModel) 
     let out = work(&mut model);
     EMBEDDED.lock().unwrap_or_else(|e| e.into_inner()).push(model);
     Ok(out)
-}
-
-/// `speech-emotion info` as a dict: the model's metadata with its fingerprint and how a
-/// stream runs it.
-pub fn info_json(model: &EmotionModel) -> speech_emotion::Result<String> {
-    let mut info = serde_json::to_value(model.metadata()).map_err(|e| speech_emotion::Error::Metadata(e.to_string()))?;
-    if let Some(object) = info.as_object_mut() {
-        object.insert("fingerprint".into(), model.fingerprint().to_string().into());
-        let mode = serde_json::to_value(model.streaming_mode()).map_err(|e| speech_emotion::Error::Metadata(e.to_string()))?;
-        object.insert("streaming_mode".into(), mode);
-    }
-    Ok(info.to_string())
 }
 
 /// A path argument as the CLI writes it in its output (cli/src/pathname.rs): UTF-8 without
@@ -100,6 +88,7 @@ pub fn shown(path: &Path) -> String {
 /// The model's metadata, fingerprint and streaming mode (`speech-emotion info`).
 pub fn model_info(py: Python<'_>, model: Option<PathBuf>, metadata: Option<PathBuf>) -> PyResult<Bound<'_, PyAny>> {
     let choice = ModelChoice::new(model, metadata)?;
-    let text = py.detach(|| with_model(&choice, |m| info_json(m)).and_then(|r| r)).map_err(to_py)?;
+    let text = py.detach(|| with_model(&choice, |m| speech_emotion::report::model_info(m).map(|v| v.to_string()))).map_err(to_py)?
+        .map_err(|e| crate::errors::MetadataError::new_err(e.to_string()))?;
     py.import("json")?.call_method1("loads", (text,))
 }

@@ -1,5 +1,5 @@
-//! Results as typed Python objects whose `to_dict()` is the CLI's JSON object (the same
-//! fields, names and order as `speech-emotion classify --format jsonl`, cli/src/export/json.rs).
+//! Results as typed Python objects whose `to_dict()` is the CLI's JSON object: both
+//! serialise the engine's `speech_emotion::report` records, the one home of those fields.
 //!
 //! Probabilities are f32 in the engine. The getters give the float that the JSON's shortest
 //! decimal reads back as, so a getter, `to_dict()` and the CLI's output agree exactly.
@@ -9,15 +9,12 @@ use std::collections::BTreeMap;
 use pyo3::prelude::*;
 use serde::Serialize;
 
-use speech_emotion::{ClipResult as EngineClip, Prediction as EnginePrediction, Segment as EngineSegment, State};
+use speech_emotion::report::{by_label, ClipReport, SegmentReport};
+use speech_emotion::{ClipResult as EngineClip, ModelId as EngineModelId, Prediction as EnginePrediction, State};
 
 /// The float that `x`'s JSON text (its shortest round-trip decimal) reads back as.
 pub fn json_float(x: f32) -> f64 {
     x.to_string().parse().unwrap_or(f64::from(x))
-}
-
-fn by_label(labels: &[String], probabilities: &[f32]) -> BTreeMap<String, f32> {
-    labels.iter().cloned().zip(probabilities.iter().copied()).collect()
 }
 
 fn as_json_floats(map: &BTreeMap<String, f32>) -> BTreeMap<String, f64> {
@@ -40,39 +37,33 @@ fn to_python<'py>(py: Python<'py>, value: &impl Serialize) -> PyResult<Bound<'py
 }
 
 /// Which model produced a result: its metadata name and the fingerprint of its bytes.
-#[pyclass(module = "speech_emotion", frozen, get_all, eq)]
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ModelId {
-    pub name: String,
-    pub fingerprint: String,
-}
+#[pyclass(module = "speech_emotion", frozen, eq)]
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelId(pub EngineModelId);
 
 #[pymethods]
 impl ModelId {
+    #[getter]
+    fn name(&self) -> String {
+        self.0.name.clone()
+    }
+    #[getter]
+    fn fingerprint(&self) -> String {
+        self.0.fingerprint.clone()
+    }
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        to_python(py, self)
+        to_python(py, &self.0)
     }
-
     fn __repr__(&self) -> String {
-        format!("ModelId(name={:?}, fingerprint={:?})", self.name, self.fingerprint)
+        format!("ModelId(name={:?}, fingerprint={:?})", self.0.name, self.0.fingerprint)
     }
-}
-
-#[derive(Debug, Clone, Serialize)]
-struct SegmentLine {
-    start_s: f64,
-    end_s: f64,
-    speech: bool,
-    speech_probability: f32,
-    label: Option<String>,
-    probabilities: BTreeMap<String, f32>,
 }
 
 /// One model window of a clip (`segments=True`).
 #[pyclass(module = "speech_emotion", frozen)]
 #[derive(Debug, Clone)]
 pub struct Segment {
-    line: SegmentLine,
+    line: SegmentReport,
 }
 
 #[pymethods]
@@ -109,62 +100,18 @@ impl Segment {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
-struct ResultLine {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    path: Option<String>,
-    state: State,
-    label: Option<String>,
-    confidence: f32,
-    speech: bool,
-    calibrated: bool,
-    duration_s: f64,
-    probabilities: BTreeMap<String, f32>,
-    warnings: Vec<String>,
-    model: ModelId,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    segments: Option<Vec<SegmentLine>>,
-}
-
 /// The verdict for a whole clip or file.
 #[pyclass(module = "speech_emotion", frozen)]
 #[derive(Debug, Clone)]
 pub struct ClipResult {
-    line: ResultLine,
+    line: ClipReport,
 }
 
 impl ClipResult {
     /// A result as the CLI writes it: `path` for files (None for arrays), the decoder's
     /// warnings, and the segments only when asked for.
     pub fn new(result: &EngineClip, path: Option<String>, warnings: Vec<String>, model: &ModelId, with_segments: bool) -> Self {
-        let labels = &result.labels;
-        let segments = with_segments.then(|| result.segments.iter().map(|s| segment_line(labels, s)).collect());
-        Self {
-            line: ResultLine {
-                path,
-                state: result.state,
-                label: result.label.clone(),
-                confidence: result.confidence,
-                speech: result.speech,
-                calibrated: result.calibrated,
-                duration_s: result.duration_s,
-                probabilities: by_label(labels, &result.probabilities),
-                warnings,
-                model: model.clone(),
-                segments,
-            },
-        }
-    }
-}
-
-fn segment_line(labels: &[String], s: &EngineSegment) -> SegmentLine {
-    SegmentLine {
-        start_s: s.start_s,
-        end_s: s.end_s,
-        speech: s.speech,
-        speech_probability: s.speech_probability,
-        label: s.label.clone(),
-        probabilities: by_label(labels, &s.probabilities),
+        Self { line: ClipReport::new(result, path, warnings, model.0.clone(), with_segments) }
     }
 }
 
@@ -210,7 +157,7 @@ impl ClipResult {
     }
     #[getter]
     fn model(&self) -> ModelId {
-        self.line.model.clone()
+        ModelId(self.line.model.clone())
     }
     #[getter]
     fn segments(&self) -> Option<Vec<Segment>> {

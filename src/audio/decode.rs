@@ -29,6 +29,12 @@ pub const SUPPORTED: &str = "WAV, FLAC, MP3, AAC in M4A/MP4, Ogg Vorbis, AIFF, C
 #[cfg(not(feature = "compressed"))]
 pub const SUPPORTED: &str = "WAV, FLAC";
 
+/// File name endings a batch takes from a folder (the CLI's `classify`, the Python
+/// package's Ray pipeline). Opus is among them although it cannot be decoded: each such
+/// file is then reported by name with the reason, not silently skipped.
+pub const AUDIO_EXTENSIONS: [&str; 13] =
+    ["wav", "wave", "flac", "mp3", "m4a", "mp4", "aac", "ogg", "oga", "opus", "aif", "aiff", "caf"];
+
 /// Names a codec for the error that says it is not supported.
 fn codec_name(id: symphonia::core::codecs::audio::AudioCodecId) -> String {
     use symphonia::core::codecs::audio::well_known::*;
