@@ -130,7 +130,7 @@ def audio_files(paths: Sequence[PathLike]) -> list[str]:
     walked for audio files (``AUDIO_EXTENSIONS``, any case), a glob expanded; sorted within
     each argument. URIs (``s3://…``) are left to Ray to list."""
     found: list[str] = []
-    for given in map(os.fspath, paths):
+    for given in (str(os.fspath(p)) for p in paths):
         if "://" in given:
             found.append(given)
         elif os.path.isdir(given):
@@ -183,17 +183,19 @@ def classify(
     if concurrency is None:
         if not ray.is_initialized():
             ray.init()
-        concurrency = max(1, int(ray.cluster_resources().get("CPU", 1)))
+        concurrency = max(1, int(ray.cluster_resources().get("CPU", 1)))  # type: ignore[no-untyped-call]
     if isinstance(paths_or_dataset, ray.data.Dataset):
         dataset = paths_or_dataset
     else:
         given = [paths_or_dataset] if isinstance(paths_or_dataset, (str, os.PathLike)) else list(paths_or_dataset)
         files = audio_files(given)
         if not files:
-            raise FileNotFoundError(f"no audio files ({', '.join(AUDIO_EXTENSIONS)}) in {', '.join(map(os.fspath, given))}")
+            raise FileNotFoundError(f"no audio files ({', '.join(AUDIO_EXTENSIONS)}) in {', '.join(str(os.fspath(g)) for g in given)}")
         # A few blocks per actor, so both the reading and the classifying spread out.
         blocks = max(1, min(len(files), 4 * concurrency))
-        dataset = ray.data.read_binary_files(files, include_paths=True, override_num_blocks=blocks)
+        # Reading is I/O: the read tasks take no CPU of their own, or actors holding every
+        # CPU would leave them none and the pipeline would wait forever.
+        dataset = ray.data.read_binary_files(files, include_paths=True, override_num_blocks=blocks, num_cpus=0)
     constructor = {
         "model": os.fspath(model) if model is not None else None,
         "metadata": os.fspath(metadata) if metadata is not None else None,

@@ -21,6 +21,11 @@ fn as_json_floats(map: &BTreeMap<String, f32>) -> BTreeMap<String, f64> {
     map.iter().map(|(k, &v)| (k.clone(), json_float(v))).collect()
 }
 
+/// `Some("happy")` as Python writes it: `'happy'`, or `None`.
+fn py_text(value: Option<&str>) -> String {
+    value.map_or_else(|| "None".to_string(), |v| format!("{v:?}"))
+}
+
 fn state_text(state: State) -> &'static str {
     match state {
         State::Emotion => "emotion",
@@ -96,7 +101,8 @@ impl Segment {
         to_python(py, &self.line)
     }
     fn __repr__(&self) -> String {
-        format!("Segment(start_s={}, end_s={}, speech={}, label={:?})", self.line.start_s, self.line.end_s, self.line.speech, self.line.label)
+        let speech = if self.line.speech { "True" } else { "False" };
+        format!("Segment(start_s={}, end_s={}, speech={speech}, label={})", self.line.start_s, self.line.end_s, py_text(self.line.label.as_deref()))
     }
 }
 
@@ -174,9 +180,9 @@ impl ClipResult {
     fn __repr__(&self) -> String {
         let path = self.line.path.as_deref().map(|p| format!("path={p:?}, ")).unwrap_or_default();
         format!(
-            "ClipResult({path}state={:?}, label={:?}, confidence={})",
+            "ClipResult({path}state={:?}, label={}, confidence={})",
             state_text(self.line.state),
-            self.line.label,
+            py_text(self.line.label.as_deref()),
             json_float(self.line.confidence)
         )
     }
@@ -267,6 +273,6 @@ impl Prediction {
         to_python(py, &self.line)
     }
     fn __repr__(&self) -> String {
-        format!("Prediction(time_s={}, state={:?}, label={:?})", self.line.time_s, state_text(self.line.state), self.line.label)
+        format!("Prediction(time_s={}, state={:?}, label={})", self.line.time_s, state_text(self.line.state), py_text(self.line.label.as_deref()))
     }
 }
