@@ -3,6 +3,7 @@
 //! so the two cannot drift apart.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use serde::Serialize;
 
@@ -111,4 +112,37 @@ pub fn model_info(model: &EmotionModel) -> serde_json::Result<serde_json::Value>
         object.insert("streaming_mode".into(), serde_json::to_value(model.streaming_mode())?);
     }
     Ok(info)
+}
+
+/// A path as results and messages write it, distinct for distinct paths. A Unix file name is
+/// bytes and need not be UTF-8: `to_string_lossy` would write `a\xff.wav` and `a\xfe.wav`
+/// both as `a\u{fffd}.wav`. A path that is UTF-8 without a backslash is written as it is; any
+/// other has each backslash doubled and each byte that is not UTF-8 written `\xNN`.
+pub fn shown_path(path: &Path) -> String {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        escape_bytes(path.as_os_str().as_bytes())
+    }
+    #[cfg(not(unix))]
+    {
+        path.display().to_string()
+    }
+}
+
+/// The escaping of [`shown_path`] for raw bytes.
+pub fn escape_bytes(bytes: &[u8]) -> String {
+    if let Ok(text) = std::str::from_utf8(bytes)
+        && !text.contains('\\')
+    {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(bytes.len() + 8);
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(&chunk.valid().replace('\\', "\\\\"));
+        for byte in chunk.invalid() {
+            out.push_str(&format!("\\x{byte:02x}"));
+        }
+    }
+    out
 }

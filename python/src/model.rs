@@ -63,24 +63,9 @@ pub fn with_model<T>(choice: &ModelChoice, work: impl FnOnce(&mut EmotionModel) 
     Ok(out)
 }
 
-/// A path argument as the CLI writes it in its output (cli/src/pathname.rs): UTF-8 without
-/// a backslash as it is, otherwise backslashes doubled and non-UTF-8 bytes as `\xNN`.
+/// A path argument as the CLI writes it in its output (one rule, the engine's).
 pub fn shown(path: &Path) -> String {
-    use std::os::unix::ffi::OsStrExt;
-    let bytes = path.as_os_str().as_bytes();
-    if let Ok(text) = std::str::from_utf8(bytes)
-        && !text.contains('\\')
-    {
-        return text.to_string();
-    }
-    let mut out = String::with_capacity(bytes.len() + 8);
-    for chunk in bytes.utf8_chunks() {
-        out.push_str(&chunk.valid().replace('\\', "\\\\"));
-        for byte in chunk.invalid() {
-            out.push_str(&format!("\\x{byte:02x}"));
-        }
-    }
-    out
+    speech_emotion::report::shown_path(path)
 }
 
 #[pyfunction]
