@@ -15,6 +15,7 @@ JSON then says the numbers are pending and the README shows none.
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -81,13 +82,16 @@ def time_ray(files, workers):
 
     from speech_emotion.ray import classify
 
-    ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False, object_store_memory=150_000_000)
+    # Its own temporary folder (short: Ray's socket paths are), removed afterwards.
+    temp = tempfile.mkdtemp(prefix="se-bench-ray-", dir="/tmp")
+    ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False, object_store_memory=150_000_000, _temp_dir=temp)
     try:
         start = time.perf_counter()
         rows = classify(files, concurrency=workers, worker_stats=True).take_all()
         seconds = time.perf_counter() - start
     finally:
         ray.shutdown()
+        shutil.rmtree(temp, ignore_errors=True)
     errors = [r for r in rows if r["error"]]
     if errors:
         raise SystemExit(f"Ray rows with errors: {errors[:3]}")

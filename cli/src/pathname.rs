@@ -8,8 +8,6 @@
 
 use std::path::Path;
 
-pub use speech_emotion::report::escape_bytes;
-
 /// `path` as text, distinct for distinct paths (see the module comment).
 pub fn shown(path: &Path) -> String {
     speech_emotion::report::shown_path(path)
@@ -17,7 +15,7 @@ pub fn shown(path: &Path) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::escape_bytes;
+    use speech_emotion::report::escape_bytes;
 
     #[test]
     fn names_that_are_not_utf8_stay_distinct() {

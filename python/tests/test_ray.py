@@ -16,7 +16,7 @@ import pytest
 from conftest import REPO, cli, close
 
 RAY = Path(sys.executable).with_name("ray")
-ENV = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
+ENV = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "disabled"}
 # Small object stores: results are tiny and the machine is shared.
 NODE = ["--num-cpus=1", "--object-store-memory=150000000", "--node-ip-address=127.0.0.1", "--disable-usage-stats"]
 
@@ -27,6 +27,11 @@ def free_port():
         return s.getsockname()[1]
 
 
+def ray_start(command):
+    done = subprocess.run(command, env=ENV, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+
+
 @pytest.fixture(scope="module")
 def cluster():
     # Ray's socket paths must be short: a folder directly under /tmp.
@@ -34,8 +39,8 @@ def cluster():
     address = f"127.0.0.1:{free_port()}"
     try:
         head = [str(RAY), "start", "--head", f"--port={address.split(':')[1]}", f"--temp-dir={temp}", "--include-dashboard=false", *NODE]
-        subprocess.run(head, check=True, env=ENV, capture_output=True)
-        subprocess.run([str(RAY), "start", f"--address={address}", *NODE], check=True, env=ENV, capture_output=True)
+        ray_start(head)
+        ray_start([str(RAY), "start", f"--address={address}", f"--temp-dir={temp}", *NODE])
         yield address
     finally:
         subprocess.run([str(RAY), "stop", "--force"], env=ENV, capture_output=True)
