@@ -2,7 +2,7 @@
 small ONNX model run by tract, compiled from Rust) for Python.
 
 Nothing here touches the network, and importing it loads no model: the embedded model is
-built on first use (about 0.1 s). Results are the CLI's (``speech-emotion classify``) to the
+built on first use. Results are the CLI's (``speech-emotion classify``) to the
 last digit: ``ClipResult.to_dict()`` is its JSON object.
 
     >>> import speech_emotion

@@ -71,7 +71,7 @@ def schema(labels: Sequence[str], segments: bool = False, worker_stats: bool = F
         ("error_kind", pa.string()),
     ]
     if worker_stats:
-        fields += [("worker_pid", pa.int64()), ("worker_peak_rss_mb", pa.float64())]
+        fields += [("worker_pid", pa.int64()), ("worker_peak_rss_mb", pa.float64()), ("worker_baseline_rss_mb", pa.float64())]
     return pa.schema(fields)
 
 
@@ -88,6 +88,8 @@ class ClassifyBatch:
         segments: bool = False,
         worker_stats: bool = False,
     ) -> None:
+        # The actor's memory before the model: Ray's Python worker with pyarrow, not ours.
+        self.baseline_mb = _rss_mb() if worker_stats else 0.0
         self.classifier = Classifier(model, metadata=metadata, calibration=calibration, segment_hop=segment_hop)
         self.segments = segments
         self.worker_stats = worker_stats
@@ -110,7 +112,7 @@ class ClassifyBatch:
             # ru_maxrss is KiB on Linux: the actor process's peak so far.
             peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             for row in rows:
-                row.update(worker_pid=os.getpid(), worker_peak_rss_mb=peak)
+                row.update(worker_pid=os.getpid(), worker_peak_rss_mb=peak, worker_baseline_rss_mb=self.baseline_mb)
         return pa.Table.from_pylist(rows, schema=self.schema)
 
     def _rows(self, result: dict[str, Any]) -> list[dict[str, Any]]:
@@ -118,6 +120,12 @@ class ClassifyBatch:
             return [result]
         shared = {"path": result["path"], "warnings": result["warnings"], "model": result["model"]}
         return [{**shared, "segment": i, **segment} for i, segment in enumerate(result["segments"])]
+
+
+def _rss_mb() -> float:
+    """This process's resident memory now (Linux), MB."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def _read(path: str) -> bytes:
@@ -176,7 +184,8 @@ def classify(
     ``metadata``, ``calibration`` (recordings of the speaker) and ``segment_hop`` are those
     of `Classifier`; the paths must be readable on every node. ``concurrency``: actors, one
     CPU and one model each (default: every CPU of the cluster). ``worker_stats`` adds each
-    row's actor ``worker_pid`` and its peak memory so far (``worker_peak_rss_mb``).
+    row's actor ``worker_pid``, its peak memory so far (``worker_peak_rss_mb``) and its
+    memory before the model was loaded (``worker_baseline_rss_mb``: Ray's own worker).
 
     Rows are not in the input's order. Columns: `schema`.
     """
@@ -195,7 +204,11 @@ def classify(
         blocks = max(1, min(len(files), 4 * concurrency))
         # Reading is I/O: the read tasks take no CPU of their own, or actors holding every
         # CPU would leave them none and the pipeline would wait forever.
-        dataset = ray.data.read_binary_files(files, include_paths=True, override_num_blocks=blocks, num_cpus=0)
+        # A URI may be a prefix that Ray lists: take only audio files from it, as from a folder.
+        endings = AUDIO_EXTENSIONS + [e.upper() for e in AUDIO_EXTENSIONS] if any("://" in f for f in files) else None
+        dataset = ray.data.read_binary_files(
+            files, include_paths=True, override_num_blocks=blocks, num_cpus=0, file_extensions=endings
+        )
     constructor = {
         "model": os.fspath(model) if model is not None else None,
         "metadata": os.fspath(metadata) if metadata is not None else None,
