@@ -27,7 +27,7 @@ import pyarrow.dataset
 import ray
 import ray.data
 
-from . import AUDIO_EXTENSIONS, Classifier, SpeechEmotionError
+from . import AUDIO_EXTENSIONS, Classifier
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -104,7 +104,9 @@ class ClassifyBatch:
             try:
                 raw = data[i].as_py() if data is not None else _read(path)
                 result = self.classifier.classify_bytes(raw, path=path, segments=self.segments)
-            except (SpeechEmotionError, OSError) as e:
+            # Whatever went wrong with one file (the engine's errors, a vanished file) is
+            # that file's row: an archive's job never fails for one file.
+            except Exception as e:
                 rows.append({"path": path, "model": self.model, "error": str(e), "error_kind": type(e).__name__})
                 continue
             rows.extend(self._rows(result.to_dict()))
