@@ -91,6 +91,8 @@ def test_segments_per_row_on_both_workers(cluster, folder):
 
     ray.init(address=cluster, log_to_driver=False)
     try:
+        nodes = [n for n in ray.nodes() if n["Alive"]]
+        assert len(nodes) == 2 and all(n["Resources"]["CPU"] == 1 for n in nodes)
         rows = classify(folder, segments=True, concurrency=2, batch_size=1, worker_stats=True).take_all()
     finally:
         ray.shutdown()
@@ -102,6 +104,7 @@ def test_segments_per_row_on_both_workers(cluster, folder):
         for row, segment in zip(got, want["segments"]):
             assert close({k: row[k] for k in segment}, segment)
     assert [r["error_kind"] for r in rows if r["path"].endswith("corrupt.wav")] == ["DecodeError"]
-    # One model per actor, an actor on each node.
-    assert len({r["worker_pid"] for r in rows}) == 2
+    # One model per actor, at most two actors (one per node); which actor gets which file is
+    # Ray's choice (a loaded machine may start the second after the first has done them all).
+    assert 1 <= len({r["worker_pid"] for r in rows}) <= 2
     assert all(0 < r["worker_peak_rss_mb"] < 2000 for r in rows)
