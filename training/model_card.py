@@ -298,7 +298,7 @@ def speech_refit() -> list[str]:
                 d = r["sox_diagnostic"][tone]
                 cells += [f"{d['clip_before']:.2f} → {d['clip_after']:.2f}",
                           f"{d['live_before']:.2f} → {d['live_after']:.2f}" if "live_before" in d else "–"]
-            title = ("syllable-like 140 Hz buzz of the browser tests' calibration (not sox; must stay speech)"
+            title = ("syllable-like 140 Hz buzz (not sox): the browser tests' calibration signal before this refit, now real speech"
                      if tone == "syllable_buzz" else tone)
             out.append(f"| {title} | " + " | ".join(cells) + " |")
     out += ["", f"Speech threshold {first['threshold']} (unchanged). Held-out speakers: the 3 speaker-grouped folds of "

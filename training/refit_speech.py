@@ -631,16 +631,16 @@ def sox_diagnostic(net, meta, row, before, after) -> dict:
             r = out[name]
             print(f"    sox {name:>17}: max speech probability, clip {r['clip_before']:.3f} -> {r['clip_after']:.3f}, "
                   f"live {r['live_before']:.3f} -> {r['live_after']:.3f}")
-    # The browser tests' calibration signal (wasm/tests/wasm_api.rs, and natively
-    # tests/speech_detection.rs): a 140 Hz buzz switched on and off three times a second like
-    # syllables. Those tests need it heard as speech (a calibration takes only speech).
+    # The browser tests' calibration signal before this refit (wasm/tests/wasm_api.rs): a 140 Hz
+    # buzz switched on and off three times a second like syllables. Heard as speech by the
+    # original row; the tests now calibrate with real speech and expect the buzz refused.
     t = np.arange(12 * 16000) / 16000
     buzz = sum(np.sin(2 * np.pi * 140 * h * t) / h for h in range(1, 8)) * 0.2
     y = (buzz * (0.5 + 0.5 * np.sin(2 * np.pi * 3 * t)) ** 4).astype(np.float32)
     _, emb = net.embed(win.cut(log_mel(y, meta["features"]), 100))
     out["syllable_buzz"] = {k: round(float((1 / (1 + np.exp(-speech_logit(emb, *wb)))).max()), 4)
                             for k, wb in (("clip_before", before), ("clip_after", after))}
-    print(f"    syllable-like buzz of the browser tests (must stay speech in a window): max speech probability "
+    print(f"    syllable-like buzz (the browser tests calibrated with it before): max speech probability "
           f"{out['syllable_buzz']['clip_before']:.3f} -> {out['syllable_buzz']['clip_after']:.3f}")
     return out
 
