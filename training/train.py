@@ -24,20 +24,22 @@ import json
 import platform
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from calibration import expected_calibration_error, fit_temperature, softmax, uncertain_threshold
 from data import CACHE, DATA, attach_features, attach_pitch, dct_matrix, load_clips, nonspeech_clips, nonspeech_pitch
 from export import export
 from features import REPO, load_metadata, window_starts
-from networks import EmotionTdnn, count_mflops, receptive_field
+from networks import count_mflops, receptive_field
 from normalize import active_frames, frame_levels, normalize
-from pitch import normalize_pitch, voiced_history
+from pitch import normalize_pitch
+from pool import Pool
 from scoring import confusion_of, ua
+from training_loop import train_model
 
 MODELS = REPO / "models"
 FOLDS = CACHE / "folds"
@@ -60,209 +62,6 @@ def alias_map(meta: dict, emotions: set[str]) -> dict[str, str]:
     mapping = {e: e for e in meta["labels"]}
     mapping.update(meta.get("label_aliases", {}))
     return {e: mapping[e] for e in emotions if e in mapping}
-
-
-def power_sum(a_db, b_db):
-    """dB of the summed powers (uncorrelated sources)."""
-    k = np.log(10) / 10
-    return np.logaddexp(k * a_db, k * np.asarray(b_db)) / k
-
-
-class Pool:
-    """Training clips with what batch sampling needs precomputed."""
-
-    def __init__(self, items, nonspeech, meta, speakers_for_history=None):
-        self.items, self.nonspeech, self.meta = items, nonspeech, meta
-        f = meta["features"]
-        self.D = dct_matrix(f)
-        self.hop_s = f["hop_length"] / f["sample_rate"]
-        self.n_mels = f["n_mels"]
-        self.mel_freqs = __import__("librosa").mel_frequencies(f["n_mels"] + 2, fmin=f["fmin"], fmax=f["fmax"])[1:-1]
-        spec = meta["normalization"]
-        for it in items:
-            m = it["logmel"] @ self.D
-            active = active_frames(frame_levels(m, self.n_mels), spec, self.hop_s)
-            it["hist"] = (m[active].astype(np.float64).sum(axis=0), float(active.sum()))
-            if "pitch" in it:
-                it["phist"] = voiced_history(it["pitch"], active)
-        self.by_corpus_class = {}
-        for i, it in enumerate(items):
-            self.by_corpus_class.setdefault(it["corpus"], {}).setdefault(it["label"], []).append(i)
-        self.by_speaker = {}
-        for i, it in enumerate(items):
-            self.by_speaker.setdefault(it["speaker"], []).append(i)
-        self.neutral = meta["labels"].index("neutral")
-
-    ns_pitch = None  # pitch tracks of self.nonspeech when the input has pitch channels (experiment)
-    aug = {"colour": 0.5, "floor": 0.0, "noisy": 0.3, "background": 0.1, "warp": 0.5, "tempo": 0.5}
-    no_history = 0.4  # share of crops normalised from their own start (no earlier speech)
-
-    def colour(self, rng) -> np.ndarray:
-        """A random microphone/room colour in dB per mel band: smooth ripple, tilt, band limits."""
-        x = np.linspace(0, 1, self.n_mels)
-        curve = rng.uniform(-6, 6) * (x - 0.5)
-        for k in range(1, 4):
-            curve += rng.uniform(-2, 2) * np.cos(np.pi * k * x + rng.uniform(0, np.pi))
-        if rng.random() < 0.3:  # small microphones lose the bass
-            curve -= np.clip((rng.uniform(100, 400) - self.mel_freqs) / 50, 0, 1) * rng.uniform(10, 30)
-        if rng.random() < 0.3:  # and cheap ones the treble
-            curve -= np.clip((self.mel_freqs - rng.uniform(3000, 7000)) / 500, 0, 1) * rng.uniform(10, 40)
-        return curve
-
-    def warp(self, lm: np.ndarray, rng) -> np.ndarray:
-        """Vocal tract length perturbation: the spectrum stretched by a factor of 0.88-1.12
-        along frequency (S'(f) = S(f / a)), read off the mel bands: a new voice of the same
-        speech."""
-        a = rng.uniform(0.88, 1.12)
-        pos = np.interp(self.mel_freqs / a, self.mel_freqs, np.arange(self.n_mels))
-        lo = np.floor(pos).astype(int)
-        hi = np.minimum(lo + 1, self.n_mels - 1)
-        w = (pos - lo)[None, :]
-        return (1 - w) * lm[:, lo] + w * lm[:, hi]
-
-    @staticmethod
-    def tempo(lm: np.ndarray, rng) -> np.ndarray:
-        """Speaking rate 0.85-1.15 times the original: frames resampled along time."""
-        pos = np.arange(0, len(lm) - 1, rng.uniform(0.85, 1.15))
-        lo = np.floor(pos).astype(int)
-        w = (pos - lo)[:, None]
-        return ((1 - w) * lm[lo] + w * lm[lo + 1]).astype(np.float32)
-
-    def history(self, speaker: str, exclude: int, rng, shift: np.ndarray) -> tuple[np.ndarray, float] | None:
-        rest = (1 - self.no_history) / 4
-        k = int(rng.choice([0, 1, 2, 4, 8], p=[self.no_history, rest, rest, rest, rest]))
-        if k == 0:
-            return None
-        pool = [i for i in self.by_speaker[speaker] if i != exclude]
-        if rng.random() < 0.5:
-            neutral = [i for i in pool if self.items[i]["label"] == self.neutral]
-            pool = neutral or pool
-        chosen = rng.choice(pool, size=min(k, len(pool)), replace=False)
-        s = sum(self.items[i]["hist"][0] for i in chosen)
-        c = sum(self.items[i]["hist"][1] for i in chosen)
-        if "phist" in self.items[chosen[0]]:
-            self.pitch_history = tuple(sum(self.items[i]["phist"][j] for i in chosen) for j in (0, 1))
-        return s + c * shift, c
-
-    def sample(self, rng, batch: int, window: int, nonspeech_p: float = 0.12):
-        noisy_p = self.aug["noisy"]
-        extra = 2 if self.ns_pitch is not None else 0
-        x = np.empty((batch, window, self.D.shape[1] + extra), dtype=np.float32)
-        y_emotion = np.full(batch, -1, dtype=np.int64)
-        y_speech = np.zeros(batch, dtype=np.float32)
-        corpora = sorted(self.by_corpus_class)
-        for b in range(batch):
-            gain = rng.uniform(-35, 25)
-            shift_db = gain + (self.colour(rng) if rng.random() < self.aug["colour"] else np.zeros(self.n_mels))
-            shift = shift_db @ self.D
-            self.pitch_history = None
-            if rng.random() < nonspeech_p or not corpora:
-                j = rng.integers(len(self.nonspeech))
-                lm = self.nonspeech[j]
-                track = self.ns_pitch[j] if extra else None
-                end = int(rng.integers(window, len(lm) + 1))
-                padding = np.zeros(end, dtype=bool)
-                lm = lm[:end] + shift_db
-                hist = None
-                if rng.random() < 0.5:  # a pause in a session: earlier speech set the baseline
-                    speaker = self.items[rng.integers(len(self.items))]["speaker"]
-                    louder = np.zeros_like(shift)
-                    louder[0] = rng.uniform(-10, 40) * np.sqrt(self.n_mels)  # the speech was this much louder
-                    hist = self.history(speaker, -1, rng, shift + louder)
-            else:
-                classes = self.by_corpus_class[corpora[rng.integers(len(corpora))]]
-                members = classes[list(classes)[rng.integers(len(classes))]]
-                i = members[rng.integers(len(members))]
-                it = self.items[i]
-                track = it.get("pitch")
-                lm = it["noisy"][rng.integers(len(it["noisy"]))] if it.get("noisy") and rng.random() < noisy_p else it["logmel"]
-                if rng.random() < self.aug["tempo"]:
-                    lm = self.tempo(lm, rng)
-                    if len(lm) < window:
-                        lm = np.concatenate([lm, np.full((window - len(lm), lm.shape[1]), lm.min(), dtype=lm.dtype)])
-                if rng.random() < self.aug["warp"]:
-                    lm = self.warp(lm, rng)
-                end = int(rng.integers(window, len(lm) + 1))
-                padding = lm[:end].max(axis=1) <= -99.9
-                lm = lm[:end] + shift_db
-                if rng.random() < self.aug["background"]:  # a non-speech background 5-25 dB below the speech
-                    bg = self.nonspeech[rng.integers(len(self.nonspeech))]
-                    bg = np.resize(bg, lm.shape) if len(bg) < len(lm) else bg[: len(lm)]
-                    speech_level = np.percentile(lm.mean(axis=1), 90)
-                    bg = bg - np.percentile(bg.mean(axis=1), 90) + speech_level - rng.uniform(5, 25)
-                    lm = power_sum(lm, bg)
-                hist = self.history(it["speaker"], i, rng, shift)
-                y_emotion[b], y_speech[b] = it["label"], 1.0
-            if rng.random() < self.aug["floor"]:  # the noise floor of 16-bit audio
-                lm = power_sum(lm, rng.uniform(-95, -85))
-            silence_db = 10 * np.log10(self.meta["features"]["db_amin"])
-            lm = np.maximum(lm, silence_db)
-            lm[padding] = silence_db  # the engine's zero padding stays digital silence
-            m = lm[:end] @ self.D
-            x[b, :, :self.D.shape[1]] = normalize(m, self.meta, hist)[end - window:]
-            if extra:
-                active = active_frames(frame_levels(m, self.n_mels), self.meta["normalization"], self.hop_s)
-                ph = self.pitch_history if hist is not None else None
-                x[b, :, self.D.shape[1]:] = normalize_pitch(track[:end], active, ph)[end - window:]
-        return torch.from_numpy(x), torch.from_numpy(y_emotion), torch.from_numpy(y_speech)
-
-
-def set_normalization(meta: dict, pool: Pool, rng) -> None:
-    """prior_mean: mean of the active frames of the training speech; scale: the spread of
-    the normalised input over sampled training crops."""
-    s = sum(it["hist"][0] for it in pool.items)
-    c = sum(it["hist"][1] for it in pool.items)
-    spec = meta["normalization"]
-    spec["prior_mean"] = [round(float(v), 5) for v in s / c]
-    spec["scale"] = [1.0] * pool.D.shape[1]
-    x, _, _ = pool.sample(rng, 512, meta["window_frames"])
-    x = x[:, :, :pool.D.shape[1]]
-    spec["scale"] = [round(float(v), 5) for v in x.reshape(-1, x.shape[-1]).std(dim=0).numpy() + 1e-3]
-
-
-def train_model(items, nonspeech, meta, args, seed, steps=None, ns_pitch=None):
-    torch.manual_seed(seed)
-    rng = np.random.default_rng(seed)
-    meta = json.loads(json.dumps(meta))
-    pool = Pool(items, nonspeech, meta)
-    pool.aug = {k: getattr(args, f"aug_{k}") for k in Pool.aug}
-    pool.no_history = args.no_history
-    pool.ns_pitch = ns_pitch
-    set_normalization(meta, pool, rng)
-    model = EmotionTdnn(pool.D.shape[1] + (2 if args.pitch else 0), len(meta["labels"]))
-    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-3)
-    steps = steps or args.steps
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=steps)
-    n = len(meta["labels"])
-    started = time.time()
-    for step in range(steps):
-        model.train()
-        x, y_emotion, y_speech = pool.sample(rng, args.batch, args.crop_frames)
-        if args.mask:  # SpecAugment on the normalised input: a band of coefficients, a stretch of time
-            x = mask_batch(x, rng)
-        out = model(x)
-        is_speech = y_emotion >= 0
-        loss = F.binary_cross_entropy_with_logits(out[:, n], y_speech)
-        if is_speech.any():
-            loss = loss + F.cross_entropy(out[is_speech, :n], y_emotion[is_speech], label_smoothing=0.1)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        sched.step()
-        if step % 100 == 0:
-            print(f"    step {step}/{steps} loss {loss.item():.3f} ({time.time() - started:.0f} s)", flush=True)
-    model.eval()
-    return model, meta
-
-
-def mask_batch(x: torch.Tensor, rng) -> torch.Tensor:
-    x = x.clone()
-    for b in range(len(x)):
-        c = int(rng.integers(1, 9)); c0 = int(rng.integers(1, x.shape[2] - c))  # never c0, the level
-        x[b, :, c0:c0 + c] = 0
-        t = int(rng.integers(0, x.shape[1] // 8)); t0 = int(rng.integers(0, x.shape[1] - t))
-        x[b, t0:t0 + t] = 0
-    return x
 
 
 @torch.no_grad()
@@ -299,7 +98,30 @@ def write_test_list(path: Path, items: list[dict], meta: dict) -> None:
             w.writerow([str(DATA / it["path"]), meta["labels"][it["label"]], it["emotion"], it["corpus"], it["speaker"], it["sex"]])
 
 
-def main() -> None:
+@dataclass
+class Clips:
+    """What every model of the run trains and is checked on."""
+    items: list[dict]  # the corpora's clips with their log-mel features (and pitch tracks)
+    nonspeech: list[np.ndarray]  # synthetic non-speech trained on
+    held_nonspeech: list[np.ndarray]  # never trained on: the speech threshold's check
+    ns_pitch: list[np.ndarray] | None  # pitch tracks of `nonspeech` (--pitch), else None
+    held_ns_pitch: list  # pitch tracks of `held_nonspeech`, else a None for each
+
+
+@dataclass
+class Calibration:
+    """Fitted on the cross-validation folds' held-out windows."""
+    speech_threshold: float
+    p_speech: np.ndarray  # speech probability of every held-out speech window
+    ns_rejected: float  # share of held-out non-speech windows below the speech threshold
+    temperature: float
+    uncertain: dict
+    emo_logits: np.ndarray  # emotion logits of every held-out speech window
+    emo_y: np.ndarray  # and its label
+    window_probs: np.ndarray  # softmax(emo_logits, temperature)
+
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--metadata", type=Path, default=MODELS / "emotion4.json")
     parser.add_argument("--folds", type=int, default=3)
@@ -329,10 +151,11 @@ def main() -> None:
     parser.add_argument("--n-mfcc", type=int, help="override the metadata's coefficients (experiments)")
     parser.add_argument("--confident-accuracy", type=float, default=0.75)
     parser.add_argument("--speech-pass", type=float, default=0.98, help="held-out speech windows the speech threshold keeps")
-    args = parser.parse_args()
+    return parser
 
-    started = time.time()
-    torch.set_num_threads(args.threads)
+
+def run_metadata(args) -> dict:
+    """The metadata file with the run's overrides (experiments)."""
     meta = load_metadata(args.metadata)
     meta["streaming"] = {"receptive_field": receptive_field()}
     if args.n_mfcc is not None:
@@ -342,7 +165,13 @@ def main() -> None:
         meta["normalization"]["prior_frames_level"] = args.prior_frames_level
     if args.prior_frames_shape is not None:
         meta["normalization"]["prior_frames_shape"] = args.prior_frames_shape
-    labels, n = meta["labels"], len(meta["labels"])
+    return meta
+
+
+def load_data(args, meta: dict, error, started: float) -> Clips:
+    """The clips whose emotion maps onto a label, their (cached) features, and the synthetic
+    non-speech; with --pitch, pitch tracks and two more input channels in `meta`."""
+    labels = meta["labels"]
     emotions = {r for c in ("ravdess", "nemo") for r in
                 (row["emotion"] for row in csv.DictReader(open(DATA / c / "manifest.csv")))}
     items = load_clips(args.corpora.split(","), alias_map(meta, emotions), labels)
@@ -352,7 +181,7 @@ def main() -> None:
     ns_pitch, held_ns_pitch = None, [None] * len(held_nonspeech)
     if args.pitch:
         if args.aug_tempo > 0 or args.aug_warp > 0:
-            parser.error("--pitch tracks come from the clean audio: they cannot follow --aug-tempo or --aug-warp")
+            error("--pitch tracks come from the clean audio: they cannot follow --aug-tempo or --aug-warp")
         attach_pitch(items, meta)
         ns_pitch = nonspeech_pitch(meta, args.nonspeech)
         held_ns_pitch = nonspeech_pitch(meta, 160, seed=8)
@@ -360,32 +189,45 @@ def main() -> None:
         meta["input"]["shape"][2] += 2
     print(f"{len(items)} clips, {len(set(it['speaker'] for it in items))} speakers, labels {labels}, "
           f"{len(nonspeech)} non-speech clips ({time.time() - started:.0f} s)", flush=True)
+    return Clips(items, nonspeech, held_nonspeech, ns_pitch, held_ns_pitch)
 
-    # Only a full run replaces the fold models that evaluate_cli.py scores for the card; an
-    # exploration run (--only-folds, --cv-only) keeps its own beside them.
+
+def fold_models_dir(meta: dict, args) -> Path:
+    """Only a full run replaces the fold models that evaluate_cli.py scores for the card; an
+    exploration run (--only-folds, --cv-only) keeps its own beside them."""
     out_dir = FOLDS / (meta["name"] + ("-exploration" if args.only_folds or args.cv_only else ""))
     out_dir.mkdir(parents=True, exist_ok=True)
+    return out_dir
+
+
+def cross_validate(clips: Clips, meta: dict, args, out_dir: Path, run_folds: list[int], started: float):
+    """Trains, exports and scores a model per fold. Returns the held-out clips with their
+    window logits, and the window logits of the held-out non-speech (a share per fold)."""
+    n = len(meta["labels"])
     folds = speaker_folds(args.folds)
-    run_folds = [int(k) for k in args.only_folds.split(",")] if args.only_folds else list(range(1, args.folds + 1))
     held = []  # (item, window logits)
     ns_logits = []
     for k in run_folds:
         test_speakers = folds[k - 1]
-        train = [it for it in items if it["speaker"] not in test_speakers]
-        test = [it for it in items if it["speaker"] in test_speakers]
+        train = [it for it in clips.items if it["speaker"] not in test_speakers]
+        test = [it for it in clips.items if it["speaker"] in test_speakers]
         assert not {it["speaker"] for it in train} & {it["speaker"] for it in test}
-        model, fold_meta = train_model(train, nonspeech, meta, args, args.seed + k, ns_pitch=ns_pitch)
+        model, fold_meta = train_model(train, clips.nonspeech, meta, args, args.seed + k, ns_pitch=clips.ns_pitch)
         for it in test:
             held.append((it, clip_windows(model, it, fold_meta)))
         ns_logits += [clip_windows(model, {"logmel": lm, "pitch": pt}, fold_meta)
-                      for lm, pt in zip(held_nonspeech[k - 1::len(run_folds)], held_ns_pitch[k - 1::len(run_folds)])]
+                      for lm, pt in zip(clips.held_nonspeech[k - 1::len(run_folds)], clips.held_ns_pitch[k - 1::len(run_folds)])]
         export(model, fold_meta, out_dir / f"fold{k}.onnx")
         write_test_list(out_dir / f"fold{k}-test.csv", test, meta)
         fold_res = [(it["label"], clip_decision(lg, meta, 1.0, 0.5)[0]) for it, lg in held if it["speaker"] in test_speakers]
         print(f"fold {k}: UA {100 * ua(confusion_of(fold_res, n)):.1f} % on {len(test)} clips "
               f"({time.time() - started:.0f} s)", flush=True)
+    return held, ns_logits
 
-    # Calibration on held-out windows: speech threshold, temperature, uncertain threshold.
+
+def calibrate(held: list, ns_logits: list, meta: dict, args) -> Calibration:
+    """Speech threshold, temperature and uncertain threshold from the held-out windows."""
+    n = len(meta["labels"])
     speech_win = np.concatenate([lg[:, n] for _, lg in held])
     ns_win = np.concatenate([lg[:, n] for lg in ns_logits])
     p_speech = 1 / (1 + np.exp(-speech_win))
@@ -397,49 +239,69 @@ def main() -> None:
     temperature = fit_temperature(emo_logits, emo_y)
     window_probs = softmax(emo_logits, temperature)
     uncertain = uncertain_threshold(window_probs, emo_y, args.confident_accuracy)
+    return Calibration(speech_threshold, p_speech, ns_rejected, temperature, uncertain, emo_logits, emo_y, window_probs)
 
+
+def cv_scores(held: list, meta: dict, cal: Calibration) -> dict:
+    """UA and confusion per corpus with the fitted calibration, printed with the calibration."""
+    n = len(meta["labels"])
     per_corpus = {}
     for corpus in sorted({it["corpus"] for it, _ in held}):
-        res = [(it["label"], clip_decision(lg, meta, temperature, speech_threshold)[0]) for it, lg in held if it["corpus"] == corpus]
+        res = [(it["label"], clip_decision(lg, meta, cal.temperature, cal.speech_threshold)[0]) for it, lg in held if it["corpus"] == corpus]
         c = confusion_of(res, n)
         per_corpus[corpus] = {"ua": ua(c), "confusion": c.tolist()}
         print(f"{corpus}: CV UA {100 * ua(c):.1f} %  confusion {c.tolist()}")
-    print(f"speech threshold {speech_threshold:.2f}: speech windows kept {100 * (p_speech >= speech_threshold).mean():.1f} %, "
-          f"held-out synthetic non-speech windows rejected {100 * ns_rejected:.1f} %; temperature {temperature:.3f}; "
-          f"uncertain below {uncertain['threshold']}")
+    print(f"speech threshold {cal.speech_threshold:.2f}: speech windows kept {100 * (cal.p_speech >= cal.speech_threshold).mean():.1f} %, "
+          f"held-out synthetic non-speech windows rejected {100 * cal.ns_rejected:.1f} %; temperature {cal.temperature:.3f}; "
+          f"uncertain below {cal.uncertain['threshold']}")
+    return per_corpus
 
+
+def leave_one_corpus_out(clips: Clips, meta: dict, args, out_dir: Path, started: float) -> dict[str, float]:
+    """A model trained on each corpus alone, exported and scored on the other."""
+    n = len(meta["labels"])
     loco = {}
-    if not args.no_loco and (args.with_loco or not args.only_folds):
-        for source, target in (("ravdess", "nemo"), ("nemo", "ravdess")):
-            model, fold_meta = train_model([it for it in items if it["corpus"] == source], nonspeech, meta, args, args.seed + 50, args.loco_steps, ns_pitch=ns_pitch)
-            test = [it for it in items if it["corpus"] == target]
-            export(model, fold_meta, out_dir / f"loco-{source}.onnx")
-            write_test_list(out_dir / f"loco-{source}-test.csv", test, meta)
-            res = [(it["label"], clip_decision(clip_windows(model, it, fold_meta), meta, 1.0, 0.5)[0]) for it in test]
-            loco[f"{source}->{target}"] = ua(confusion_of(res, n))
-            print(f"leave-one-corpus-out {source} -> {target}: UA {100 * loco[f'{source}->{target}']:.1f} % "
-                  f"({time.time() - started:.0f} s)", flush=True)
+    for source, target in (("ravdess", "nemo"), ("nemo", "ravdess")):
+        model, fold_meta = train_model([it for it in clips.items if it["corpus"] == source], clips.nonspeech, meta, args,
+                                       args.seed + 50, args.loco_steps, ns_pitch=clips.ns_pitch)
+        test = [it for it in clips.items if it["corpus"] == target]
+        export(model, fold_meta, out_dir / f"loco-{source}.onnx")
+        write_test_list(out_dir / f"loco-{source}-test.csv", test, meta)
+        res = [(it["label"], clip_decision(clip_windows(model, it, fold_meta), meta, 1.0, 0.5)[0]) for it in test]
+        loco[f"{source}->{target}"] = ua(confusion_of(res, n))
+        print(f"leave-one-corpus-out {source} -> {target}: UA {100 * loco[f'{source}->{target}']:.1f} % "
+              f"({time.time() - started:.0f} s)", flush=True)
+    return loco
 
+
+def log_experiment(meta: dict, args, per_corpus: dict, loco: dict, cal: Calibration, started: float) -> None:
+    """One line per run in experiments.jsonl (the card's table of what was tried)."""
     summary = {"model": meta["name"], "note": args.note, "args": {k: str(v) for k, v in vars(args).items()},
                "cv_ua": {c: round(v["ua"], 4) for c, v in per_corpus.items()},
                "loco_ua": {k: round(v, 4) for k, v in loco.items()},
-               "speech_threshold": speech_threshold, "nonspeech_rejected": round(ns_rejected, 4),
+               "speech_threshold": cal.speech_threshold, "nonspeech_rejected": round(cal.ns_rejected, 4),
                "minutes": round((time.time() - started) / 60, 1)}
     with EXPERIMENTS.open("a") as log:
         log.write(json.dumps(summary) + "\n")
-    if args.cv_only or args.only_folds:
-        return
 
-    meta["output"]["temperature"] = round(temperature, 4)
-    meta["uncertain_threshold"] = uncertain["threshold"]
-    meta["speech"] = {"output_index": n, "threshold": speech_threshold}
-    # The fold and leave-one-corpus-out models carry the same calibration as the final one.
+
+def apply_calibration(meta: dict, cal: Calibration, out_dir: Path, run_folds: list[int]) -> None:
+    """The calibration into `meta`, and into the exported fold and leave-one-corpus-out
+    models' metadata: they carry the same calibration as the final one."""
+    meta["output"]["temperature"] = round(cal.temperature, 4)
+    meta["uncertain_threshold"] = cal.uncertain["threshold"]
+    meta["speech"] = {"output_index": len(meta["labels"]), "threshold": cal.speech_threshold}
     exported = [out_dir / f"fold{k}.json" for k in run_folds] + [out_dir / f"loco-{c}.json" for c in ("ravdess", "nemo")]
     for p in (p for p in exported if p.exists()):
         fm = json.loads(p.read_text())
         fm["output"]["temperature"], fm["uncertain_threshold"], fm["speech"] = meta["output"]["temperature"], meta["uncertain_threshold"], meta["speech"]
         p.write_text(json.dumps(fm, indent=2) + "\n")
-    final, final_meta = train_model(items, nonspeech, meta, args, args.seed + 100, ns_pitch=ns_pitch)
+
+
+def train_final(clips: Clips, meta: dict, args):
+    """The final model on every speaker, exported to models/<name>.onnx with `meta` (which
+    takes its normalisation and the training block). Returns the model."""
+    final, final_meta = train_model(clips.items, clips.nonspeech, meta, args, args.seed + 100, ns_pitch=clips.ns_pitch)
     meta["normalization"] = final_meta["normalization"]
     n_params = sum(p.numel() for p in final.parameters())
     meta["training"] = {
@@ -448,16 +310,22 @@ def main() -> None:
         "parameters": int(n_params), "seed": args.seed, "metrics_file": f"models/metrics-{meta['name']}.json",
     }
     export(final, meta, MODELS / f"{meta['name']}.onnx")
+    return final
+
+
+def write_metrics(final, meta: dict, args, per_corpus: dict, loco: dict, cal: Calibration, started: float) -> None:
+    """models/metrics-<name>.json: PyTorch scores, calibration, size, environment."""
+    n_params = meta["training"]["parameters"]
     metrics = {
         "protocol": meta["training"]["protocol"] + "; PyTorch scores (the card's tables come from the Rust CLI)",
-        "labels": labels, "label_aliases": meta.get("label_aliases", {}),
+        "labels": meta["labels"], "label_aliases": meta.get("label_aliases", {}),
         "cv": per_corpus, "loco_ua": loco,
-        "calibration": {"temperature": round(temperature, 4), "uncertain": uncertain,
-                        "ece_window_before": expected_calibration_error(softmax(emo_logits), emo_y),
-                        "ece_window_after": expected_calibration_error(window_probs, emo_y),
-                        "speech_threshold": speech_threshold,
-                        "speech_windows_kept": float((p_speech >= speech_threshold).mean()),
-                        "heldout_nonspeech_windows_rejected": ns_rejected},
+        "calibration": {"temperature": round(cal.temperature, 4), "uncertain": cal.uncertain,
+                        "ece_window_before": expected_calibration_error(softmax(cal.emo_logits), cal.emo_y),
+                        "ece_window_after": expected_calibration_error(cal.window_probs, cal.emo_y),
+                        "speech_threshold": cal.speech_threshold,
+                        "speech_windows_kept": float((cal.p_speech >= cal.speech_threshold).mean()),
+                        "heldout_nonspeech_windows_rejected": cal.ns_rejected},
         "parameters": int(n_params),
         "mflops": round(count_mflops(final, meta["input"]["shape"]), 2),
         "onnx_bytes": (MODELS / f"{meta['name']}.onnx").stat().st_size,
@@ -469,6 +337,29 @@ def main() -> None:
     }
     (MODELS / f"metrics-{meta['name']}.json").write_text(json.dumps(metrics, indent=2, default=str) + "\n")
     print(f"exported {meta['name']} ({metrics['onnx_bytes']} bytes, {n_params} parameters) in {metrics['wall_time_s']} s")
+
+
+def main() -> None:
+    parser = build_parser()
+    args = parser.parse_args()
+    started = time.time()
+    torch.set_num_threads(args.threads)
+    meta = run_metadata(args)
+    clips = load_data(args, meta, parser.error, started)
+    out_dir = fold_models_dir(meta, args)
+    run_folds = [int(k) for k in args.only_folds.split(",")] if args.only_folds else list(range(1, args.folds + 1))
+    held, ns_logits = cross_validate(clips, meta, args, out_dir, run_folds, started)
+    cal = calibrate(held, ns_logits, meta, args)
+    per_corpus = cv_scores(held, meta, cal)
+    loco = {}
+    if not args.no_loco and (args.with_loco or not args.only_folds):
+        loco = leave_one_corpus_out(clips, meta, args, out_dir, started)
+    log_experiment(meta, args, per_corpus, loco, cal, started)
+    if args.cv_only or args.only_folds:
+        return
+    apply_calibration(meta, cal, out_dir, run_folds)
+    final = train_final(clips, meta, args)
+    write_metrics(final, meta, args, per_corpus, loco, cal, started)
 
 
 if __name__ == "__main__":
