@@ -54,25 +54,14 @@ import sklearn
 from onnx import numpy_helper
 from sklearn.linear_model import LogisticRegression
 
-from data import CACHE, DATA, attach_features, dct_matrix, log_mel, pad_to_window
+import augment
+from data import CACHE, DATA, attach_features, dct_matrix, log_mel, pad_to_window, speaker_folds
 from features import REPO, load_audio, load_metadata, window_starts
 from nonspeech import HARMONIC_KINDS, KINDS, synthesize
 from normalize import active_frames, frame_levels, normalize
 
 MODELS = REPO / "models"
-NEMO_FEMALE, NEMO_MALE = ["EB0", "IC0", "KD0", "MK0"], ["KS0", "MP0", "SM0", "TP0", "WR0"]
 SET_RECIPE = 2  # bump when build_set changes what it cuts (the embedding caches' key)
-
-
-def speaker_folds(n_folds: int = 3) -> list[set[str]]:
-    """train.py's speaker_folds (copied: train.py needs torch)."""
-    males, females = list(range(1, 23, 2)), list(range(2, 23, 2))
-    folds = []
-    for i in range(n_folds):
-        rav = {f"ravdess-{a:02d}" for a in males[i::n_folds] + females[i::n_folds]}
-        nemo = {f"nemo-{s}" for s in NEMO_FEMALE[i::n_folds] + NEMO_MALE[i::n_folds]}
-        folds.append(rav | nemo)
-    return folds
 
 
 def training_clips(meta: dict) -> list[dict]:
@@ -210,32 +199,14 @@ class Windows:
             starts = [s for s in starts if s + self.W >= first_end] or starts[-1:]
         return np.stack([x[s:s + self.W] for s in starts])
 
-    # Augmentations of train.py's Pool (copied: train.py needs torch).
+    # The augmentations train.py's Pool applies (training/augment.py).
     def colour(self, rng) -> np.ndarray:
-        x = np.linspace(0, 1, self.n_mels)
-        curve = rng.uniform(-6, 6) * (x - 0.5)
-        for k in range(1, 4):
-            curve += rng.uniform(-2, 2) * np.cos(np.pi * k * x + rng.uniform(0, np.pi))
-        if rng.random() < 0.3:
-            curve -= np.clip((rng.uniform(100, 400) - self.mel_freqs) / 50, 0, 1) * rng.uniform(10, 30)
-        if rng.random() < 0.3:
-            curve -= np.clip((self.mel_freqs - rng.uniform(3000, 7000)) / 500, 0, 1) * rng.uniform(10, 40)
-        return curve
+        return augment.colour(self.mel_freqs, rng)
 
     def warp(self, lm: np.ndarray, rng) -> np.ndarray:
-        a = rng.uniform(0.88, 1.12)
-        pos = np.interp(self.mel_freqs / a, self.mel_freqs, np.arange(self.n_mels))
-        lo = np.floor(pos).astype(int)
-        hi = np.minimum(lo + 1, self.n_mels - 1)
-        w = (pos - lo)[None, :]
-        return (1 - w) * lm[:, lo] + w * lm[:, hi]
+        return augment.warp(lm, self.mel_freqs, rng)
 
-    @staticmethod
-    def tempo(lm: np.ndarray, rng) -> np.ndarray:
-        pos = np.arange(0, len(lm) - 1, rng.uniform(0.85, 1.15))
-        lo = np.floor(pos).astype(int)
-        w = (pos - lo)[:, None]
-        return ((1 - w) * lm[lo] + w * lm[lo + 1]).astype(np.float32)
+    tempo = staticmethod(augment.tempo)
 
 
 def power_sum(a_db, b_db):
