@@ -55,7 +55,7 @@ from onnx import numpy_helper
 from sklearn.linear_model import LogisticRegression
 
 import augment
-from data import CACHE, DATA, attach_features, dct_matrix, log_mel, pad_to_window, speaker_folds
+from data import CACHE, DATA, _cached, attach_features, dct_matrix, load_clips, log_mel, pad_to_window, speaker_folds
 from features import REPO, load_audio, load_metadata, window_starts
 from nonspeech import HARMONIC_KINDS, KINDS, synthesize
 from normalize import active_frames, frame_levels, normalize
@@ -68,15 +68,9 @@ def training_clips(meta: dict) -> list[dict]:
     """The clips train.py reads for this metadata: RAVDESS 01-22 and nEMO, labels after aliases."""
     mapping = {e: e for e in meta["labels"]}
     mapping.update(meta.get("label_aliases", {}))
-    items = []
-    for corpus, col in (("ravdess", "actor"), ("nemo", "speaker")):
-        for r in csv.DictReader(open(DATA / corpus / "manifest.csv")):
-            if r["emotion"] not in mapping:
-                continue
-            if corpus == "ravdess":
-                assert 1 <= int(r[col]) <= 22, "RAVDESS actors 23-24 are reserved"
-            speaker = f"ravdess-{int(r[col]):02d}" if corpus == "ravdess" else f"nemo-{r[col]}"
-            items.append({"corpus": corpus, "path": f"{corpus}/{r['path']}", "speaker": speaker})
+    items = load_clips(["ravdess", "nemo"], mapping, meta["labels"])
+    assert all(int(it["speaker"][len("ravdess-"):]) <= 22 for it in items if it["corpus"] == "ravdess"), \
+        "RAVDESS actors 23-24 are reserved"
     return items
 
 
@@ -227,23 +221,19 @@ def speech_history(win: Windows, hists: list, members: list[int], exclude: int, 
 
 
 def nonspeech_logmels(meta: dict, n: int, seed: int, seconds: tuple[float, float]) -> tuple[list, list[str]]:
-    """Log-mels of n clips of nonspeech.py, every kind in turn; cached like data.py's."""
+    """Log-mels of n clips of nonspeech.py, every kind in turn, padded to one window; cached
+    by data.py's cache, keyed also on the generator's source (a new kind changes the clips)."""
     f = meta["features"]
     keys = [f"{KINDS[i % len(KINDS)]}/{i}" for i in range(n)]
-    digest = hashlib.sha256(json.dumps(["refit-nonspeech", seed, seconds, f, keys,
-                                        hashlib.sha256((REPO / "training" / "nonspeech.py").read_bytes()).hexdigest()]
-                                       ).encode()).hexdigest()[:12]
-    path = CACHE / f"refit-nonspeech{seed}-{digest}.npz"
-    if path.exists():
-        return list(np.load(path, allow_pickle=True)["feats"]), [k.split("/")[0] for k in keys]
-    feats = []
-    for i, key in enumerate(keys):
+    generator = hashlib.sha256((REPO / "training" / "nonspeech.py").read_bytes()).hexdigest()[:12]
+
+    def make(i, key):
         rng = np.random.default_rng([seed, i])
         y = synthesize(key.split("/")[0], float(rng.uniform(*seconds)), f["sample_rate"], rng)
-        feats.append(log_mel(pad_to_window(y, (meta["window_frames"] - 1) * f["hop_length"]), f))
-    CACHE.mkdir(parents=True, exist_ok=True)
-    np.savez(path, feats=np.array(feats, dtype=object))
-    return feats, [k.split("/")[0] for k in keys]
+        return log_mel(pad_to_window(y, (meta["window_frames"] - 1) * f["hop_length"]), f)
+
+    name = f"refit-nonspeech{seed}-{seconds[0]:g}-{seconds[1]:g}s-{generator}"
+    return _cached(name, f, keys, make), [k.split("/")[0] for k in keys]
 
 
 class Embedder:
