@@ -15,7 +15,7 @@ use common::{load_clip, Lcg};
 use speech_emotion::calibration::speaker_profile;
 use speech_emotion::classify::{classify_clip, ClipOptions};
 use speech_emotion::model::EmotionModel;
-use speech_emotion::stream::{EmotionStream, StreamConfig, StreamState};
+use speech_emotion::stream::{EmotionStream, Prediction, StreamConfig, StreamState};
 
 /// `sox -n` with these effect arguments, 4 s at 16 kHz, as mono samples.
 fn sox(name: &str, args: &[&str]) -> Vec<f32> {
@@ -61,11 +61,17 @@ fn non_speech() -> Vec<(String, Vec<f32>)> {
     signals
 }
 
-fn speech_windows(stream_rate: f64, samples: &[f32]) -> (usize, usize) {
+/// A live stream's predictions once its window is full of the signal.
+fn live_windows(stream_rate: f64, samples: &[f32]) -> Vec<Prediction> {
     let mut s = EmotionStream::new(EmotionModel::embedded().unwrap(), stream_rate, StreamConfig::default()).unwrap();
     let preds = s.push(samples).unwrap();
     // Skip the first 3 s: the window still holds the silence the stream started with.
-    let full: Vec<_> = preds.iter().filter(|p| p.time_s >= 3.0).collect();
+    preds.into_iter().filter(|p| p.time_s >= 3.0).collect()
+}
+
+/// (windows that are not "no speech", windows) of a live stream.
+fn speech_windows(stream_rate: f64, samples: &[f32]) -> (usize, usize) {
+    let full = live_windows(stream_rate, samples);
     (full.iter().filter(|p| p.state != StreamState::NoSpeech).count(), full.len())
 }
 
@@ -181,10 +187,7 @@ fn harmonic_tones_are_not_speech_live_or_as_a_clip() {
         let clip = classify_clip(&mut model, &signal, 16_000.0, &ClipOptions::default()).unwrap();
         let clip_speech = clip.segments.iter().filter(|s| s.speech).count();
         let clip_max = clip.segments.iter().map(|s| s.speech_probability).fold(0.0f32, f32::max);
-        let mut stream = EmotionStream::new(EmotionModel::embedded().unwrap(), 16_000.0, StreamConfig::default()).unwrap();
-        // Every window after the first 3 s (before, the window still holds the silence the
-        // stream started with).
-        let live: Vec<_> = stream.push(&signal).unwrap().into_iter().filter(|p| p.time_s >= 3.0).collect();
+        let live = live_windows(16_000.0, &signal);
         let live_speech = live.iter().filter(|p| p.state != StreamState::NoSpeech).count();
         let live_max = live.iter().map(|p| p.speech_probability).fold(0.0f32, f32::max);
         println!(
