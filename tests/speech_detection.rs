@@ -15,7 +15,7 @@ use common::{load_clip, Lcg};
 use speech_emotion::calibration::speaker_profile;
 use speech_emotion::classify::{classify_clip, ClipOptions};
 use speech_emotion::model::EmotionModel;
-use speech_emotion::stream::{EmotionStream, StreamConfig, StreamState};
+use speech_emotion::stream::{EmotionStream, Prediction, StreamConfig, StreamState};
 
 /// `sox -n` with these effect arguments, 4 s at 16 kHz, as mono samples.
 fn sox(name: &str, args: &[&str]) -> Vec<f32> {
@@ -61,11 +61,17 @@ fn non_speech() -> Vec<(String, Vec<f32>)> {
     signals
 }
 
-fn speech_windows(stream_rate: f64, samples: &[f32]) -> (usize, usize) {
+/// A live stream's predictions once its window is full of the signal.
+fn live_windows(stream_rate: f64, samples: &[f32]) -> Vec<Prediction> {
     let mut s = EmotionStream::new(EmotionModel::embedded().unwrap(), stream_rate, StreamConfig::default()).unwrap();
     let preds = s.push(samples).unwrap();
     // Skip the first 3 s: the window still holds the silence the stream started with.
-    let full: Vec<_> = preds.iter().filter(|p| p.time_s >= 3.0).collect();
+    preds.into_iter().filter(|p| p.time_s >= 3.0).collect()
+}
+
+/// (windows that are not "no speech", windows) of a live stream.
+fn speech_windows(stream_rate: f64, samples: &[f32]) -> (usize, usize) {
+    let full = live_windows(stream_rate, samples);
     (full.iter().filter(|p| p.state != StreamState::NoSpeech).count(), full.len())
 }
 
@@ -122,6 +128,89 @@ fn speech_passes_in_at_least_97_percent_of_windows_down_to_minus_55_dbfs() {
         println!("speech at {target_db:?} dBFS: {passed}/{total} windows pass = {:.1} %", 100.0 * rate);
         assert!(rate >= 0.97, "{target_db:?} dBFS: only {:.1} % of speech windows pass", 100.0 * rate);
     }
+}
+
+/// Harmonic tones (issue 26): a 200 Hz square wave was labelled angry with a speech
+/// probability of 0.79-0.85 in every window, and so were triangles and a 150 Hz square.
+/// Square, triangle and sawtooth waves at voice-like pitches, a pulse train, a beeper, a
+/// two-tone siren, a wail, a yelp (in two waveforms) and a buzz through vowel formants
+/// (no articulation), 8 s each. A siren is one cycle from sox, repeated: every sweep and
+/// tone lasts a whole number of periods, so the joins are seamless.
+fn harmonic_tones() -> Vec<(String, Vec<f32>)> {
+    let eight_seconds = |x: Vec<f32>| -> Vec<f32> { x.iter().cycle().take(16_000 * 8).copied().collect() };
+    let steady: [(&str, Vec<&str>); 8] = [
+        ("square200", vec!["synth", "8", "square", "200", "vol", "0.5"]),
+        ("square150", vec!["synth", "8", "square", "150", "vol", "0.5"]),
+        ("triangle200", vec!["synth", "8", "triangle", "200", "vol", "0.5"]),
+        ("sawtooth120", vec!["synth", "8", "sawtooth", "120", "vol", "0.5"]),
+        // A 10 % duty cycle: narrow pulses, 100 a second.
+        ("pulse_train100", vec!["synth", "8", "square", "100", "0", "0", "10", "vol", "0.5"]),
+        // Sawtooth buzz through peaking filters at the formants of /a/ (120 Hz) and /i/ (220 Hz).
+        (
+            "formant_a120",
+            vec![
+                "synth", "8", "sawtooth", "120", "equalizer", "730", "90h", "+18", "equalizer", "1090", "110h", "+15",
+                "equalizer", "2440", "170h", "+12", "lowpass", "4000", "gain", "-n", "-6",
+            ],
+        ),
+        (
+            "formant_i220",
+            vec![
+                "synth", "8", "sawtooth", "220", "equalizer", "270", "60h", "+18", "equalizer", "2290", "100h", "+18",
+                "equalizer", "3010", "150h", "+12", "lowpass", "4000", "gain", "-n", "-6",
+            ],
+        ),
+        // A piezo beeper: 0.4 s of 2.4 kHz, 0.2 s of silence.
+        ("beeper", vec!["synth", "0.4", "square", "2400", "vol", "0.3", "pad", "0", "0.2"]),
+    ];
+    let sirens: [(&str, Vec<&str>); 4] = [
+        // Hi-lo: 600 and 450 Hz, half a second each.
+        ("siren_two_tone", vec!["synth", "0.5", "square", "600", "vol", "0.5", ":", "synth", "0.5", "square", "450", "vol", "0.5"]),
+        // Wail: 600 -> 1400 Hz and back, 2 s each way.
+        ("siren_wail", vec!["synth", "2", "sine", "600-1400", "vol", "0.5", ":", "synth", "2", "sine", "1400-600", "vol", "0.5"]),
+        // Yelp: the same range five times a second.
+        ("siren_yelp", vec!["synth", "0.1", "sine", "600-1400", "vol", "0.5", ":", "synth", "0.1", "sine", "1400-600", "vol", "0.5"]),
+        (
+            "siren_yelp_square",
+            vec!["synth", "0.1", "square", "600-1400", "vol", "0.5", ":", "synth", "0.1", "square", "1400-600", "vol", "0.5"],
+        ),
+    ];
+    steady.into_iter().chain(sirens).map(|(name, args)| (name.to_string(), eight_seconds(sox(name, &args)))).collect()
+}
+
+#[test]
+fn harmonic_tones_are_not_speech_live_or_as_a_clip() {
+    let mut model = EmotionModel::embedded().unwrap();
+    let mut failures = Vec::new();
+    for (name, signal) in harmonic_tones() {
+        assert_eq!(signal.len(), 16_000 * 8, "{name}");
+        let clip = classify_clip(&mut model, &signal, 16_000.0, &ClipOptions::default()).unwrap();
+        let clip_speech = clip.segments.iter().filter(|s| s.speech).count();
+        let clip_max = clip.segments.iter().map(|s| s.speech_probability).fold(0.0f32, f32::max);
+        let live = live_windows(16_000.0, &signal);
+        let live_speech = live.iter().filter(|p| p.state != StreamState::NoSpeech).count();
+        let live_max = live.iter().map(|p| p.speech_probability).fold(0.0f32, f32::max);
+        println!(
+            "{name:>18}: clip {clip_speech}/{} windows speech (max speech probability {clip_max:.3}, label {:?}); \
+             live {live_speech}/{} (max {live_max:.3})",
+            clip.segments.len(),
+            clip.label,
+            live.len()
+        );
+        assert!(clip.segments.len() >= 6 && live.len() >= 20, "{name}: windows counted");
+        // The tones of the report: in no window. The others: no label for the clip and at
+        // most 5 % of windows, the bar every other non-speech signal meets. One known gap,
+        // bounded so it cannot grow unseen: sox's hi-lo siren (square waves, 600/450 Hz, half
+        // a second each) still reaches 0.5-0.56 in 4 of 21 live windows after the refit (the
+        // generator's own two-tone sirens are rejected; README, bad-input table).
+        let reported = ["square200", "square150", "triangle200"].contains(&name.as_str());
+        let allowed = |windows: usize| if reported { 0 } else { windows / 20 };
+        let live_allowed = if name == "siren_two_tone" { live.len() / 5 } else { allowed(live.len()) };
+        if clip.speech || clip.label.is_some() || clip_speech > allowed(clip.segments.len()) || live_speech > live_allowed {
+            failures.push(name);
+        }
+    }
+    assert!(failures.is_empty(), "heard as speech: {failures:?}");
 }
 
 #[test]
@@ -199,25 +288,20 @@ fn level_rule_profile(model: &EmotionModel, samples: &[f32], rate: u32) -> speec
 }
 
 /// A calibration counts speech with the classifier's detector (the model's speech output):
-/// a 200 Hz square wave that classification hears as speech is speech here too (it was
-/// "0.0 s of speech" by the level rule), tones and noise the classifier rejects give no
-/// speech, and real speech gives the baseline it always gave.
+/// tones and noise that classification rejects give no speech for a calibration either, a
+/// 200 Hz square wave among them (issue 26: it was heard as speech in every window, and a
+/// calibration then refused it only because a steady tone never stands out from its own
+/// level), and real speech gives the baseline it always gave.
 #[test]
 fn calibration_and_classification_agree_on_what_is_speech() {
     let mut model = EmotionModel::embedded().unwrap();
-    let square: Vec<f32> = sox("square200", &["synth", "6", "square", "200", "vol", "0.3"]);
-    let heard = classify_clip(&mut model, &square, 16_000.0, &ClipOptions::default()).unwrap();
-    let speech_windows = heard.segments.iter().filter(|s| s.speech).count();
-    let err = speaker_profile(&mut model, &square, 16_000.0).unwrap_err().to_string();
-    println!("square wave: {speech_windows}/{} windows speech; calibration: {err}", heard.segments.len());
-    // The model hears it as speech in every window; the calibration agrees, and refuses it
-    // because a steady tone never stands out from its own level (the baseline rule).
-    assert_eq!(speech_windows, heard.segments.len());
-    assert!(err.contains("holds 6.0 s of what the model takes for speech, but only 0.0 s"), "{err}");
-    for (name, signal) in non_speech().into_iter().filter(|(n, _)| ["sine300", "pink", "hum50", "white"].contains(&n.as_str())) {
+    let square = ("square200".to_string(), sox("square200", &["synth", "6", "square", "200", "vol", "0.3"]));
+    let rejected = non_speech().into_iter().filter(|(n, _)| ["sine300", "pink", "hum50", "white"].contains(&n.as_str()));
+    for (name, signal) in rejected.chain([square]) {
         let long: Vec<f32> = signal.iter().cycle().take(16_000 * 12).copied().collect();
         let windows = classify_clip(&mut model, &long, 16_000.0, &ClipOptions::default()).unwrap().segments;
         let err = speaker_profile(&mut model, &long, 16_000.0).unwrap_err().to_string();
+        println!("{name}: {}/{} windows speech; calibration: {err}", windows.iter().filter(|s| s.speech).count(), windows.len());
         assert!(windows.iter().all(|s| !s.speech) && err.contains("this one has 0.0 s"), "{name}: {err}");
     }
 
@@ -283,25 +367,34 @@ fn a_calibration_streamed_in_pieces_equals_the_whole_sample() {
     assert!(matches!(err, speech_emotion::Error::NonFiniteSample { index: 10_123, .. }), "{err}");
 }
 
-/// `wasm/tests/wasm_api.rs` calibrates with a synthetic buzz switched on and off like
-/// syllables (it runs only in a browser): natively, the same signal must calibrate too.
+/// `wasm/tests/wasm_api.rs` calibrates with the three RAVDESS clips of the parity test cycled
+/// to 12 s (it runs only in a browser): natively, the same speech must calibrate too. A 140 Hz
+/// buzz switched on and off like syllables stood there until the speech output was refitted
+/// on harmonic tones (issue 26); it is a signal, not speech, so a calibration now refuses it.
 #[test]
-fn the_browser_tests_syllables_calibrate() {
+fn the_browser_tests_calibration_speech_calibrates_and_a_syllable_buzz_does_not() {
     let rate = 16_000.0;
-    let tone = |seconds: f64| -> Vec<f32> {
+    let voice: Vec<f32> = ["Actor_01/03-01-01-01-01-01-01.flac", "Actor_12/03-01-05-02-02-01-12.flac", "Actor_22/03-01-03-01-01-02-22.flac"]
+        .iter()
+        .flat_map(|clip| {
+            let (samples, clip_rate) = load_clip(clip);
+            assert_eq!(clip_rate, 16_000);
+            samples
+        })
+        .collect();
+    let speech = |seconds: f64| -> Vec<f32> { voice.iter().cycle().take((rate * seconds) as usize).copied().collect() };
+    let syllables = |seconds: f64| -> Vec<f32> {
         (0..(rate * seconds) as usize)
             .map(|i| {
                 let t = i as f64 / rate;
-                (1..8).map(|h| (2.0 * std::f64::consts::PI * 140.0 * h as f64 * t).sin() / h as f64).sum::<f64>() as f32 * 0.2
+                let buzz = (1..8).map(|h| (2.0 * std::f64::consts::PI * 140.0 * h as f64 * t).sin() / h as f64).sum::<f64>() * 0.2;
+                (buzz * (0.5 + 0.5 * (2.0 * std::f64::consts::PI * 3.0 * t).sin()).powi(4)) as f32
             })
             .collect()
     };
-    let syllables = |seconds: f64| -> Vec<f32> {
-        let envelope = |i: usize| (0.5 + 0.5 * (2.0 * std::f64::consts::PI * 3.0 * i as f64 / rate).sin()).powi(4) as f32;
-        tone(seconds).iter().enumerate().map(|(i, s)| s * envelope(i)).collect()
-    };
     let mut model = EmotionModel::embedded().unwrap();
-    assert!(speaker_profile(&mut model, &syllables(1.0), rate).is_err(), "one second is too little speech");
-    let profile = speaker_profile(&mut model, &syllables(12.0), rate).unwrap();
+    assert!(speaker_profile(&mut model, &speech(1.0), rate).is_err(), "one second is too little speech");
+    let profile = speaker_profile(&mut model, &speech(12.0), rate).unwrap();
     assert!(profile.active_seconds >= 3.0, "{}", profile.active_seconds);
+    assert!(speaker_profile(&mut model, &syllables(12.0), rate).is_err(), "a syllable-like buzz is not speech");
 }

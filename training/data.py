@@ -22,6 +22,21 @@ from pitch import pitch_track
 DATA = REPO.parent / "shared" / "data"
 CACHE = REPO / "training" / "cache"
 
+# nEMO's speakers by sex, so that every fold holds out both.
+NEMO_FEMALE, NEMO_MALE = ["EB0", "IC0", "KD0", "MK0"], ["KS0", "MP0", "SM0", "TP0", "WR0"]
+
+
+def speaker_folds(n_folds: int = 3) -> list[set[str]]:
+    """Held-out speakers per fold: RAVDESS actors and nEMO speakers, both sexes in each."""
+    males, females = list(range(1, 23, 2)), list(range(2, 23, 2))
+    folds = []
+    for i in range(n_folds):
+        rav = {f"ravdess-{a:02d}" for a in males[i::n_folds] + females[i::n_folds]}
+        nemo = {f"nemo-{s}" for s in NEMO_FEMALE[i::n_folds] + NEMO_MALE[i::n_folds]}
+        folds.append(rav | nemo)
+    return folds
+
+
 # Corpus → how to read its manifest: speaker column and a stable speaker key.
 CORPORA = {
     "ravdess": {"speaker": "actor", "key": lambda s: f"ravdess-{int(s):02d}"},

@@ -15,6 +15,7 @@ import librosa
 import numpy as np
 import torch
 
+import augment
 from data import dct_matrix
 from normalize import active_frames, frame_levels, normalize
 from pitch import normalize_pitch, voiced_history
@@ -81,35 +82,12 @@ class Pool:
     no_history = 0.4  # share of crops normalised from their own start (no earlier speech)
 
     def colour(self, rng) -> np.ndarray:
-        """A random microphone/room colour in dB per mel band: smooth ripple, tilt, band limits."""
-        x = np.linspace(0, 1, self.n_mels)
-        curve = rng.uniform(-6, 6) * (x - 0.5)
-        for k in range(1, 4):
-            curve += rng.uniform(-2, 2) * np.cos(np.pi * k * x + rng.uniform(0, np.pi))
-        if rng.random() < 0.3:  # small microphones lose the bass
-            curve -= np.clip((rng.uniform(100, 400) - self.mel_freqs) / 50, 0, 1) * rng.uniform(10, 30)
-        if rng.random() < 0.3:  # and cheap ones the treble
-            curve -= np.clip((self.mel_freqs - rng.uniform(3000, 7000)) / 500, 0, 1) * rng.uniform(10, 40)
-        return curve
+        return augment.colour(self.mel_freqs, rng)
 
     def warp(self, lm: np.ndarray, rng) -> np.ndarray:
-        """Vocal tract length perturbation: the spectrum stretched by a factor of 0.88-1.12
-        along frequency (S'(f) = S(f / a)), read off the mel bands: a new voice of the same
-        speech."""
-        a = rng.uniform(0.88, 1.12)
-        pos = np.interp(self.mel_freqs / a, self.mel_freqs, np.arange(self.n_mels))
-        lo = np.floor(pos).astype(int)
-        hi = np.minimum(lo + 1, self.n_mels - 1)
-        w = (pos - lo)[None, :]
-        return (1 - w) * lm[:, lo] + w * lm[:, hi]
+        return augment.warp(lm, self.mel_freqs, rng)
 
-    @staticmethod
-    def tempo(lm: np.ndarray, rng) -> np.ndarray:
-        """Speaking rate 0.85-1.15 times the original: frames resampled along time."""
-        pos = np.arange(0, len(lm) - 1, rng.uniform(0.85, 1.15))
-        lo = np.floor(pos).astype(int)
-        w = (pos - lo)[:, None]
-        return ((1 - w) * lm[lo] + w * lm[lo + 1]).astype(np.float32)
+    tempo = staticmethod(augment.tempo)
 
     def history(self, speaker: str, exclude: int, rng, shift: np.ndarray) -> SpeakerHistory | None:
         """0, 1, 2, 4 or 8 other clips of the speaker (neutral ones on half the draws), their

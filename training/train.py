@@ -31,7 +31,7 @@ import numpy as np
 import torch
 
 from calibration import expected_calibration_error, fit_temperature, softmax, uncertain_threshold
-from data import CACHE, DATA, attach_features, attach_pitch, dct_matrix, load_clips, nonspeech_clips, nonspeech_pitch
+from data import CACHE, DATA, attach_features, attach_pitch, dct_matrix, load_clips, nonspeech_clips, nonspeech_pitch, speaker_folds
 from export import export
 from features import REPO, load_metadata, window_starts
 from networks import count_mflops, receptive_field
@@ -44,18 +44,6 @@ from training_loop import train_model
 MODELS = REPO / "models"
 FOLDS = CACHE / "folds"
 EXPERIMENTS = REPO / "training" / "experiments.jsonl"
-NEMO_FEMALE, NEMO_MALE = ["EB0", "IC0", "KD0", "MK0"], ["KS0", "MP0", "SM0", "TP0", "WR0"]
-
-
-def speaker_folds(n_folds: int) -> list[set[str]]:
-    """Held-out speakers per fold: RAVDESS actors and nEMO speakers, both sexes in each."""
-    males, females = list(range(1, 23, 2)), list(range(2, 23, 2))
-    folds = []
-    for i in range(n_folds):
-        rav = {f"ravdess-{a:02d}" for a in males[i::n_folds] + females[i::n_folds]}
-        nemo = {f"nemo-{s}" for s in NEMO_FEMALE[i::n_folds] + NEMO_MALE[i::n_folds]}
-        folds.append(rav | nemo)
-    return folds
 
 
 def alias_map(meta: dict, emotions: set[str]) -> dict[str, str]:
