@@ -43,8 +43,9 @@ python3 training/model_card.py --check   # the model card's tables equal the met
 node scripts/bench-table.mjs --check      # the README's benchmark table equals benches/results.json
 
 section "Python package: wheel (maturin, dev profile) against the CLI, exceptions, stubs (mypy), Ray on a local two-node cluster (pytest)"
-# The dev profile (optimised dependencies, no LTO) builds quickest. It cannot reuse the CLI's
-# build: pyo3's macros turn on syn features that change serde's and so tract's build hashes.
+# The dev profile (optimised dependencies, no LTO) reuses `cargo test`'s build of every
+# dependency (cli/Cargo.toml and python/Cargo.toml ask for the same features), so only
+# pyo3, numpy and the package's own crate compile here.
 (cd python && ../.venv-python/bin/maturin build --quiet --profile dev -i ../.venv-python/bin/python --out ../target/wheels)
 .venv-python/bin/pip install -q --force-reinstall --no-deps "$(ls -t target/wheels/speech_emotion-*.whl | head -1)"
 cargo build --quiet  # the tests compare the package with the native CLI
