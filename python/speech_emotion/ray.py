@@ -34,6 +34,8 @@ PathLike = Union[str, "os.PathLike[str]"]
 # Files per batch handed to an actor: small, so a slow file holds up few others and the
 # progress bar moves; large enough that the per-batch overhead (~1 ms) stays negligible.
 BATCH_SIZE = 8
+# Files per block read (see `classify`).
+FILES_PER_BLOCK = 32
 
 
 def schema(labels: Sequence[str], segments: bool = False, worker_stats: bool = False) -> pa.Schema:
@@ -202,14 +204,18 @@ def classify(
         files = audio_files(given)
         if not files:
             raise FileNotFoundError(f"no audio files ({', '.join(AUDIO_EXTENSIONS)}) in {', '.join(str(os.fspath(g)) for g in given)}")
-        # A few blocks per actor, so both the reading and the classifying spread out.
-        blocks = max(1, min(len(files), 4 * concurrency))
+        # A few blocks per actor, so both the reading and the classifying spread out, and
+        # at most FILES_PER_BLOCK files in each: an actor maps its block's bytes, so its
+        # memory follows the block's size, not the archive's.
+        blocks = max(1, min(len(files), max(4 * concurrency, -(-len(files) // FILES_PER_BLOCK))))
         # Reading is I/O: the read tasks take no CPU of their own, or actors holding every
         # CPU would leave them none and the pipeline would wait forever.
         # A URI may be a prefix that Ray lists: take only audio files from it, as from a folder.
         endings = AUDIO_EXTENSIONS + [e.upper() for e in AUDIO_EXTENSIONS] if any("://" in f for f in files) else None
+        # And as many read tasks at a time as actors: CPU-free tasks are otherwise limited by
+        # nothing, and Ray started a worker process for each of hundreds of blocks.
         dataset = ray.data.read_binary_files(
-            files, include_paths=True, override_num_blocks=blocks, num_cpus=0, file_extensions=endings
+            files, include_paths=True, override_num_blocks=blocks, num_cpus=0, concurrency=concurrency, file_extensions=endings
         )
     constructor = {
         "model": os.fspath(model) if model is not None else None,
