@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs whatever this project needs and is missing. Safe to run again: each step checks
 # first and does nothing when it is already satisfied. Sourced by demo.sh and test.sh.
-#   bash scripts/setup.sh [--browser] [--python] [--checks] [--engines]
+#   bash scripts/setup.sh [--browser] [--python] [--python-package] [--checks] [--engines]
 # Without options: what the demo needs (Rust's wasm target, wasm-bindgen-cli, npm packages with wasm-opt).
 # --checks adds the test command's tools (cargo-deny).
+# --python-package adds .venv-python (maturin, numpy, pytest, mypy, Ray Data): the Python package's build and tests.
 # --engines adds Firefox ESR and WebKitGTK with their WebDriver servers (tests/engines/).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -15,11 +16,12 @@ timed() { echo "   (took $(( $(date +%s) - step_start )) s)"; step_start=$(date 
 have() { command -v "$1" >/dev/null 2>&1; }
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 
-want_browser=0 want_python=0 want_checks=0 want_engines=0
+want_browser=0 want_python=0 want_python_package=0 want_checks=0 want_engines=0
 for arg in "$@"; do
   case "$arg" in
     --browser) want_browser=1 ;;
     --python) want_python=1 ;;
+    --python-package) want_python_package=1 ;;
     --checks) want_checks=1 ;;
     --engines) want_engines=1 ;;
     *) echo "unknown option $arg" >&2; exit 2 ;;
@@ -107,6 +109,19 @@ if [ "$want_python" = 1 ]; then
   else
     .venv-test/bin/pip install -q -r training/requirements-test.txt
     cp training/requirements-test.txt "$stamp"
+  fi
+  timed
+fi
+
+if [ "$want_python_package" = 1 ]; then
+  step "Python package environment (.venv-python: maturin, numpy, pytest, mypy, ray[data], pyarrow; all from PyPI)"
+  if [ ! -x .venv-python/bin/python ]; then python3 -m venv .venv-python; fi
+  stamp=.venv-python/.requirements-installed
+  if [ -f "$stamp" ] && cmp -s "$stamp" python/requirements-test.txt; then
+    echo "present"
+  else
+    .venv-python/bin/pip install -q -r python/requirements-test.txt
+    cp python/requirements-test.txt "$stamp"
   fi
   timed
 fi

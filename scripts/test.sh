@@ -14,7 +14,7 @@ section() {
   printf '\n\033[1m==== %s\033[0m\n' "$*"
 }
 
-bash scripts/setup.sh --browser --python --checks --engines
+bash scripts/setup.sh --browser --python --python-package --checks --engines
 
 section "Supply chain: cargo deny check licenses bans sources (advisories need GitHub: not reachable here)"
 cargo deny check licenses bans sources
@@ -41,6 +41,16 @@ section "Python: training feature tests (pytest)"
 .venv-test/bin/python -m pytest training/tests -q
 python3 training/model_card.py --check   # the model card's tables equal the metrics file
 node scripts/bench-table.mjs --check      # the README's benchmark table equals benches/results.json
+
+section "Python package: wheel (maturin, dev profile) against the CLI, exceptions, stubs (mypy), Ray on a local two-node cluster (pytest)"
+# The dev profile (optimised dependencies, no LTO) reuses `cargo test`'s build of every
+# dependency (cli/Cargo.toml and python/Cargo.toml ask for the same features), so only
+# pyo3, numpy and the package's own crate compile here.
+(cd python && ../.venv-python/bin/maturin build --quiet --profile dev -i ../.venv-python/bin/python --out ../target/wheels)
+.venv-python/bin/pip install -q --force-reinstall --no-deps "$(ls -t target/wheels/speech_emotion-*.whl | head -1)"
+cargo build --quiet  # the tests compare the package with the native CLI
+.venv-python/bin/python -m pytest python/tests -q
+python3 benches/python.py --check  # the README's Python bench table equals benches/python.json
 
 section "Browser: wasm package + end-to-end tests in Chromium (node --test)"
 bash scripts/build-wasm.sh

@@ -78,7 +78,18 @@ pub struct ClassifiedFile {
 /// warnings (a truncated file of digital silence) keeps them ([`Error::Noted`]).
 #[cfg(feature = "decode")]
 pub fn classify_file(model: &mut EmotionModel, path: &std::path::Path, options: &ClipOptions) -> Result<ClassifiedFile> {
-    let mut decoder = crate::audio::DecodeStream::open(path)?;
+    classify_decoded(model, crate::audio::DecodeStream::open(path)?, options)
+}
+
+/// [`classify_file`] for a file's bytes in memory (Ray Data hands the Python package files
+/// as bytes); `extension_hint` (`"mp3"`) only speeds up format detection.
+#[cfg(feature = "decode")]
+pub fn classify_bytes(model: &mut EmotionModel, bytes: Vec<u8>, extension_hint: Option<&str>, options: &ClipOptions) -> Result<ClassifiedFile> {
+    classify_decoded(model, crate::audio::DecodeStream::from_bytes(bytes, extension_hint)?, options)
+}
+
+#[cfg(feature = "decode")]
+fn classify_decoded(model: &mut EmotionModel, mut decoder: crate::audio::DecodeStream, options: &ClipOptions) -> Result<ClassifiedFile> {
     let mut clip: Option<ClipClassifier> = None;
     while let Some(chunk) = decoder.next_chunk()? {
         let classifier = match &mut clip {

@@ -12,6 +12,7 @@ mod front_end;
 pub mod incremental;
 pub mod metrics;
 pub mod model;
+pub mod report;
 mod rewrites;
 pub mod stream;
 
@@ -22,11 +23,12 @@ pub use audio::{resample, DecodeWarning, DecodedAudio, StreamResampler};
 pub use calibration::{speaker_profile, CalibrationBuilder};
 pub use classify::{classify_clip, ClipClassifier, ClipOptions, ClipResult, Segment};
 #[cfg(feature = "decode")]
-pub use classify::{classify_file, ClassifiedFile};
+pub use classify::{classify_bytes, classify_file, ClassifiedFile};
 pub use decision::State;
 pub use error::{Error, Result};
 pub use features::SpeakerProfile;
 pub use fingerprint::model_fingerprint;
 pub use incremental::StreamingMode;
 pub use model::{EmotionModel, ModelMetadata};
+pub use report::{ClipReport, ModelId, SegmentReport};
 pub use stream::{EmotionStream, Prediction, StreamConfig};

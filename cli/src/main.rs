@@ -148,6 +148,6 @@ fn run() -> Result<()> {
             let request = evaluate::Request { csv_path: &csv, label_column: &label_column, maps: &maps, json };
             evaluate::evaluate(&mut pool, &model_id, &request, &options)
         }
-        Command::Info => info::info(pool.model, &model_id),
+        Command::Info => info::info(pool.model),
     }
 }

@@ -7,26 +7,12 @@ use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use serde::Serialize;
-
 use speech_emotion::model::{EmotionModel, EMBEDDED_METADATA, EMBEDDED_ONNX};
+// Which model produced a result: one definition, shared with the Python package.
+pub use speech_emotion::report::ModelId;
 
 use crate::pathname::shown;
 use crate::read;
-
-/// Which model produced a result: its metadata `name` and
-/// `speech_emotion::fingerprint::model_fingerprint` of its ONNX bytes and metadata.
-#[derive(Debug, Clone, Serialize)]
-pub struct ModelId {
-    pub name: String,
-    pub fingerprint: String,
-}
-
-impl std::fmt::Display for ModelId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} (fingerprint {})", self.name, self.fingerprint)
-    }
-}
 
 /// The model's bytes, read once (each worker builds its own model from them), with the
 /// path it came from.
@@ -55,7 +41,7 @@ impl ModelSource {
             Some(path) => format!("cannot load model {}", shown(path)),
             None => "cannot load the built-in model".to_string(),
         })?;
-        let id = ModelId { name: model.metadata().name.clone(), fingerprint: model.fingerprint().to_string() };
+        let id = ModelId::of(&model);
         Ok((model, id))
     }
 }

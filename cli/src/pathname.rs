@@ -1,45 +1,21 @@
-//! How a path is written in the output and in messages. A Unix file name is bytes and need
-//! not be UTF-8: `to_string_lossy` would print `a\xff.wav` and `a\xfe.wav` both as
-//! `a\u{fffd}.wav`, two files under one name. Here a path that is UTF-8 without a backslash
-//! is written as it is; any other has each backslash doubled and each byte that is not
-//! UTF-8 written `\xNN`, so different paths are always written differently (a written name
-//! with a backslash was escaped; one without is the name itself).
+//! How a path is written in the output and in messages: the engine's one rule
+//! (`speech_emotion::report::shown_path`, which the Python package's results use too). A
+//! Unix file name is bytes and need not be UTF-8: `to_string_lossy` would print `a\xff.wav`
+//! and `a\xfe.wav` both as `a\u{fffd}.wav`, two files under one name. Here a path that is
+//! UTF-8 without a backslash is written as it is; any other has each backslash doubled and
+//! each byte that is not UTF-8 written `\xNN`, so different paths are always written
+//! differently (a written name with a backslash was escaped; one without is the name itself).
 
 use std::path::Path;
 
 /// `path` as text, distinct for distinct paths (see the module comment).
 pub fn shown(path: &Path) -> String {
-    #[cfg(unix)]
-    {
-        use std::os::unix::ffi::OsStrExt;
-        escape_bytes(path.as_os_str().as_bytes())
-    }
-    #[cfg(not(unix))]
-    {
-        path.display().to_string()
-    }
-}
-
-/// The escaping of [`shown`] for raw bytes.
-pub fn escape_bytes(bytes: &[u8]) -> String {
-    if let Ok(text) = std::str::from_utf8(bytes)
-        && !text.contains('\\')
-    {
-        return text.to_string();
-    }
-    let mut out = String::with_capacity(bytes.len() + 8);
-    for chunk in bytes.utf8_chunks() {
-        out.push_str(&chunk.valid().replace('\\', "\\\\"));
-        for byte in chunk.invalid() {
-            out.push_str(&format!("\\x{byte:02x}"));
-        }
-    }
-    out
+    speech_emotion::report::shown_path(path)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::escape_bytes;
+    use speech_emotion::report::escape_bytes;
 
     #[test]
     fn names_that_are_not_utf8_stay_distinct() {

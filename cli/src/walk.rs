@@ -22,10 +22,8 @@ pub struct Found {
     pub loops: Vec<String>,
 }
 
-/// File name endings taken from a folder. Opus is among them although it cannot be
-/// decoded: each such file is then reported by name with the reason, not silently skipped.
-pub const AUDIO_EXTENSIONS: [&str; 13] =
-    ["wav", "wave", "flac", "mp3", "m4a", "mp4", "aac", "ogg", "oga", "opus", "aif", "aiff", "caf"];
+/// File name endings taken from a folder (the engine's list, shared with the Python package).
+pub use speech_emotion::audio::AUDIO_EXTENSIONS;
 
 fn is_audio(path: &Path) -> bool {
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();

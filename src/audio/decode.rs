@@ -29,6 +29,12 @@ pub const SUPPORTED: &str = "WAV, FLAC, MP3, AAC in M4A/MP4, Ogg Vorbis, AIFF, C
 #[cfg(not(feature = "compressed"))]
 pub const SUPPORTED: &str = "WAV, FLAC";
 
+/// File name endings a batch takes from a folder (the CLI's `classify`, the Python
+/// package's Ray pipeline). Opus is among them although it cannot be decoded: each such
+/// file is then reported by name with the reason, not silently skipped.
+pub const AUDIO_EXTENSIONS: [&str; 13] =
+    ["wav", "wave", "flac", "mp3", "m4a", "mp4", "aac", "ogg", "oga", "opus", "aif", "aiff", "caf"];
+
 /// Names a codec for the error that says it is not supported.
 fn codec_name(id: symphonia::core::codecs::audio::AudioCodecId) -> String {
     use symphonia::core::codecs::audio::well_known::*;
@@ -154,6 +160,12 @@ impl DecodeStream {
         let file = open_regular(path)?;
         let extension = path.extension().and_then(|e| e.to_str());
         Self::from_source(file, extension).map_err(|e| name_the_file(e, path))
+    }
+
+    /// Decodes audio file bytes packet by packet (the Python package's Ray workers receive
+    /// files as bytes); the extension hint only speeds up format detection.
+    pub fn from_bytes(bytes: Vec<u8>, extension_hint: Option<&str>) -> Result<Self> {
+        Self::from_source(std::io::Cursor::new(bytes), extension_hint)
     }
 
     fn from_source<S: MediaSource + 'static>(source: S, extension_hint: Option<&str>) -> Result<Self> {

@@ -12,7 +12,7 @@ mod resample;
 mod warning;
 
 #[cfg(feature = "decode")]
-pub use decode::{decode_bytes, decode_bytes_with_warnings, decode_file, decode_file_with_warnings, DecodeStream, Decoded, PcmChunk};
+pub use decode::{AUDIO_EXTENSIONS, SUPPORTED, decode_bytes, decode_bytes_with_warnings, decode_file, decode_file_with_warnings, DecodeStream, Decoded, PcmChunk};
 pub use downmix::{check_samples, downmix, DecodedAudio, MAX_SAMPLE_MAGNITUDE};
 pub use resample::{resample, StreamResampler};
 pub use warning::DecodeWarning;
