@@ -33,6 +33,11 @@ URDU are never read.
 """
 from __future__ import annotations
 
+import os
+
+for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_v, "1")  # one core: BLAS threads only spin on a shared machine
+
 import argparse
 import csv
 import hashlib
@@ -132,9 +137,10 @@ def save(path: Path, rows: list[dict]) -> None:
 
 def load(path: Path) -> list[dict]:
     z = np.load(path)
+    lengths, logits, emb = z["lengths"], z["logits"], z["emb"]
     out, at = [], 0
-    for n in z["lengths"]:
-        out.append({"logits": z["logits"][at:at + n], "emb": z["emb"][at:at + n]})
+    for n in lengths:
+        out.append({"logits": logits[at:at + n], "emb": emb[at:at + n]})
         at += n
     return out
 
