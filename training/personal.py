@@ -546,7 +546,9 @@ def summarise(items, speakers, conf, base_conf, grids, methods, ks, labels, args
 
     res = {"labels": labels, "ks": ks_done, "draws": args.draws, "seed": args.seed,
            "speakers": {c: sum(corpus_of[s] == c for s in spk) for c in corpora},
-           "grid": {m: [list(g) for g in grids[m]] for m in methods}, "table": {}}
+           "grid": {"euclid_T": EUCLID_T, "cosine_T": COSINE_T, "logistic_lambda": LR_LAMBDA, "k0": K0, "mix": MIXES},
+           "methods": {m: dict(zip(("space", "centring", "scaling", "score", "base"), METHODS[m])) for m in methods},
+           "table": {}}
     for ki, k in enumerate(ks_done):
         row = {}
         for b, name in (("raw", "global"), ("cal", "calibrated")):
@@ -577,6 +579,14 @@ def summarise(items, speakers, conf, base_conf, grids, methods, ks, labels, args
                             "setting_all_speakers": list(grids[best][chosen["all"][best]]),
                             "rule": "highest mean over corpora of the nested-LOSO UA at K=2"}
     print_table(res, methods, corpora, ks_done)
+    # Full detail (per class, per sex, confusion) for global, calibrated and the nested rows;
+    # UA and WA for the others, so that the file stays small.
+    for rows in list(res["table"].values()) + list(res.get("missing_labels", {}).values()):
+        for name, r in rows.items():
+            if name in ("global", "calibrated") or name.endswith("/nested"):
+                continue
+            for c in corpora:
+                r[c] = {k: r[c][k] for k in ("unweighted_accuracy", "weighted_accuracy", "per_sex")}
     return res
 
 
@@ -604,9 +614,14 @@ def print_table(res, methods, corpora, ks):
                 f"{c} {100 * row[best][c]['unweighted_accuracy']:.1f}" for c in corpora))
 
 
-def sig(v, digits: int = 5) -> list[float]:
-    """Numbers as the profile stores them (5 significant digits: the profile stays small)."""
-    return [float(f"{x:.{digits}g}") for x in np.asarray(v, dtype=np.float64).ravel()]
+def sig(v) -> list[float]:
+    """Numbers as the profile stores them: float32 (written here as the decimal that reads back
+    to the same float32; the profile file itself holds them as base64 little-endian float32)."""
+    return [float(np.float32(x)) for x in np.asarray(v, dtype=np.float64).ravel()]
+
+
+def b64_bytes(n_floats: int) -> int:
+    return 4 * ((4 * n_floats + 2) // 3)
 
 
 def golden(items, speakers, raw, scorer, result, labels, args, net, win, meta) -> dict:
@@ -626,7 +641,7 @@ def golden(items, speakers, raw, scorer, result, labels, args, net, win, meta) -
     neutral = enrol[labels.index("neutral")]
     hist = history_of(win, [items[i]["logmel"] for i in neutral])
     e_idx = [i for l in range(n) for i in enrol[l]]
-    probe = scored[:3]
+    probe = scored[:2]
     rows = embed_clips(net, win, [items[i]["logmel"] for i in e_idx + probe], hist)
     for i, r in zip(e_idx + probe, rows):
         r["feat"] = raw[i]["feat"]
@@ -653,7 +668,7 @@ def golden(items, speakers, raw, scorer, result, labels, args, net, win, meta) -
     # Replay from the stored numbers.
     windows = []
     for j, r in enumerate(prows):
-        for w in range(len(r["emb"])):
+        for w in range(min(2, len(r["emb"]))):
             total = np.zeros(n)
             for sp, b in blocks.items():
                 x = np.asarray(r[sp][w], dtype=np.float64)
@@ -675,8 +690,15 @@ def golden(items, speakers, raw, scorer, result, labels, args, net, win, meta) -
                             "global_probabilities": pg.tolist(), "personal_scores": total.tolist(),
                             "probabilities": p.tolist()})
     text = json.dumps(profile, separators=(",", ":"))
+    n_proto = sum(len(b["prototypes"][l]) for b in blocks.values() for l in labels)
+    n_person_scale = sum(len(b["scale"]) for sp, b in blocks.items()
+                         if (scaling.split("|")[0] if sp == "emb" else scaling.split("|")[-1]) == "person")
+    n_centre = sum(len(b.get("centre", [])) for b in blocks.values())
     return {"speaker": speaker, "enrolled": [items[i]["path"] for i in e_idx], "scored": [items[i]["path"] for i in probe],
-            "profile": profile, "profile_bytes_compact_json": len(text.encode()), "windows": windows}
+            "profile": profile, "profile_bytes_decimal_json": len(text.encode()),
+            "profile_floats_person_specific": n_proto + n_person_scale + n_centre,
+            "profile_bytes_base64_f32_estimate": b64_bytes(n_proto + n_person_scale + n_centre) + 400,
+            "windows": windows}
 
 
 if __name__ == "__main__":
