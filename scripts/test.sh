@@ -40,6 +40,7 @@ wasm_test GECKODRIVER "$(command -v geckodriver)"
 section "Python: training feature tests (pytest)"
 .venv-test/bin/python -m pytest training/tests -q
 python3 training/model_card.py --check   # the model card's tables equal the metrics file
+python3 training/personal_metadata.py emotion4 --check  # the metadata's personal block equals training/personal.py's
 node scripts/bench-table.mjs --check      # the README's benchmark table equals benches/results.json
 
 section "Python package: wheel (maturin, dev profile) against the CLI, exceptions, stubs (mypy), Ray on a local two-node cluster (pytest)"

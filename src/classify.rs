@@ -12,7 +12,9 @@ use crate::decision::{argmax, Decider, State};
 use crate::features::SpeakerProfile;
 use crate::frame_window::FrameWindow;
 use crate::front_end::FrontEnd;
-use crate::model::{EmotionModel, ModelMetadata};
+use crate::model::{EmotionModel, ModelMetadata, PersonalSpec};
+use crate::profile::window_stats::WindowStats;
+use crate::profile::PersonalProfile;
 use crate::{Error, Result};
 
 /// How a clip is cut into windows, and whose voice it is.
@@ -22,11 +24,14 @@ pub struct ClipOptions {
     pub segment_hop_seconds: f64,
     /// The speaker's calibration, if any (see [`crate::calibration`]).
     pub calibration: Option<SpeakerProfile>,
+    /// The person's profile, if any (see [`crate::profile`]); its neutral clips are the
+    /// calibration unless `calibration` is given.
+    pub profile: Option<PersonalProfile>,
 }
 
 impl Default for ClipOptions {
     fn default() -> Self {
-        Self { segment_hop_seconds: crate::defaults::SEGMENT_HOP_SECONDS, calibration: None }
+        Self { segment_hop_seconds: crate::defaults::SEGMENT_HOP_SECONDS, calibration: None, profile: None }
     }
 }
 
@@ -60,7 +65,72 @@ pub struct ClipResult {
     pub speech: bool,
     /// Whether a speaker calibration was used.
     pub calibrated: bool,
+    /// The id of the personal profile mixed in, if any (left out of the JSON otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub personal: Option<String>,
     pub segments: Vec<Segment>,
+}
+
+/// The pooled embeddings and MFCC statistics of a clip's speech windows (enrolment).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct WindowVectors {
+    pub embeddings: Vec<Vec<f32>>,
+    pub features: Vec<Vec<f32>>,
+}
+
+impl WindowVectors {
+    fn mean(vectors: &[Vec<f32>]) -> Vec<f32> {
+        let n = vectors.first().map_or(0, Vec::len);
+        let mut sum = vec![0.0f64; n];
+        for v in vectors {
+            sum.iter_mut().zip(v).for_each(|(s, &x)| *s += f64::from(x));
+        }
+        sum.into_iter().map(|s| (s / vectors.len().max(1) as f64) as f32).collect()
+    }
+
+    pub fn mean_embedding(&self) -> Vec<f32> {
+        Self::mean(&self.embeddings)
+    }
+
+    pub fn mean_features(&self) -> Vec<f32> {
+        Self::mean(&self.features)
+    }
+}
+
+/// A profile at work in a clip or stream: with its model's constants and label positions.
+#[derive(Debug, Clone)]
+pub(crate) struct Personal {
+    pub profile: PersonalProfile,
+    pub spec: PersonalSpec,
+    pub indices: Vec<usize>,
+}
+
+impl Personal {
+    pub fn new(profile: &PersonalProfile, meta: &ModelMetadata) -> Result<Self> {
+        let spec = meta.personal.clone().ok_or_else(|| {
+            Error::InvalidInput(format!("model {} has no \"personal\" block in its metadata, so it takes no personal profiles", meta.name))
+        })?;
+        Ok(Self { indices: profile.label_indices(&meta.labels), profile: profile.clone(), spec })
+    }
+
+    pub fn apply(&self, global: &[f32], embedding: &[f32], features: &[f32]) -> Result<Vec<f32>> {
+        if embedding.len() != self.spec.embedding_std.len() {
+            return Err(Error::Model(format!(
+                "the model's embedding has {} values; its metadata's personal block expects {}",
+                embedding.len(),
+                self.spec.embedding_std.len()
+            )));
+        }
+        Ok(self.profile.personalise(&self.spec, &self.indices, global, embedding, features))
+    }
+}
+
+/// What a clip computes per window beyond the model's verdict: the MFCC statistics, and
+/// with them the personal probabilities or the vectors enrolment averages.
+struct WindowExtras {
+    stats: WindowStats,
+    personal: Option<Personal>,
+    collected: Option<WindowVectors>,
 }
 
 /// A file classified by [`classify_file`], with what was wrong with it (truncation, damage).
@@ -131,6 +201,7 @@ pub struct ClipClassifier {
     next_start: usize,
     /// Window start (in frames) of every segment so far, with the model's verdict.
     segments: Vec<(usize, Segment)>,
+    extras: Option<WindowExtras>,
 }
 
 impl std::fmt::Debug for ClipClassifier {
@@ -154,8 +225,17 @@ impl ClipClassifier {
         let rate = meta.sample_rate();
         let hop_length = meta.features.hop_length;
         let mut front = FrontEnd::new(meta, input_rate)?;
-        front.set_calibration(options.calibration.clone())?;
+        let profile = options.profile.as_ref();
+        let calibration = options.calibration.clone().or_else(|| profile.and_then(|p| p.calibration.clone()));
+        front.set_calibration(calibration)?;
+        let personal = profile.map(|p| Personal::new(p, meta)).transpose()?;
+        let extras = personal.map(|personal| WindowExtras {
+            stats: WindowStats::new(meta.window_frames, personal.spec.min_active_frames),
+            personal: Some(personal),
+            collected: None,
+        });
         Ok(Self {
+            extras,
             decider: Decider::from_metadata(meta),
             heard_sound: false,
             front,
@@ -184,7 +264,11 @@ impl ClipClassifier {
 
     /// Ends the clip: the tail of the resampler, the zero padding of the last frames (and of
     /// a clip shorter than one window), the window that covers the end, and the verdict.
-    pub fn finish(mut self, model: &mut EmotionModel) -> Result<ClipResult> {
+    pub fn finish(self, model: &mut EmotionModel) -> Result<ClipResult> {
+        self.finish_inner(model).map(|(result, _)| result)
+    }
+
+    fn finish_inner(mut self, model: &mut EmotionModel) -> Result<(ClipResult, WindowVectors)> {
         self.check_model(model)?;
         if self.front.input_samples() == 0 {
             return Err(Error::EmptyAudio);
@@ -199,15 +283,33 @@ impl ClipClassifier {
         if self.segments.last().map(|(start, _)| *start) != Some(last_start) {
             self.predict(model, last_start)?; // cover the end of the clip too
         }
-        Ok(self.verdict(model))
+        let vectors = self.extras.as_mut().and_then(|e| e.collected.take()).unwrap_or_default();
+        Ok((self.verdict(model), vectors))
     }
 
     fn check_model(&self, model: &EmotionModel) -> Result<()> {
-        if model.metadata() == &self.meta {
-            Ok(())
-        } else {
-            Err(Error::InvalidInput("the model changed while a clip was being classified; start the clip again".into()))
+        if model.metadata() != &self.meta {
+            return Err(Error::InvalidInput("the model changed while a clip was being classified; start the clip again".into()));
         }
+        if let Some(p) = self.extras.as_ref().and_then(|e| e.personal.as_ref()) {
+            p.profile.check_model(model)?;
+        }
+        Ok(())
+    }
+
+    /// Keeps every speech window's embedding and MFCC statistics for
+    /// [`ClipClassifier::finish_with_vectors`]; call before the first push.
+    pub(crate) fn collect_vectors(&mut self) -> Result<()> {
+        let spec = self.meta.personal.as_ref().ok_or_else(|| Error::InvalidInput(format!("model {} takes no personal profiles", self.meta.name)))?;
+        let stats = WindowStats::new(self.meta.window_frames, spec.min_active_frames);
+        let extras = self.extras.get_or_insert(WindowExtras { stats, personal: None, collected: None });
+        extras.collected = Some(WindowVectors::default());
+        Ok(())
+    }
+
+    /// [`ClipClassifier::finish`] with the speech windows' vectors (see `collect_vectors`).
+    pub(crate) fn finish_with_vectors(self, model: &mut EmotionModel) -> Result<(ClipResult, WindowVectors)> {
+        self.finish_inner(model)
     }
 
     /// The front end's `ready` model-rate samples → normalised frames → a prediction at
@@ -215,10 +317,13 @@ impl ClipClassifier {
     fn consume(&mut self, model: &mut EmotionModel, ready: usize) -> Result<()> {
         let window_frames = self.meta.window_frames;
         let (next_start, segments) = (&mut self.next_start, &mut self.segments);
-        let (meta, decider, hop) = (&self.meta, &self.decider, self.segment_hop_frames);
+        let (meta, decider, hop, extras) = (&self.meta, &self.decider, self.segment_hop_frames, &mut self.extras);
         self.front.feed(0..ready, |frame| {
+            if let Some(e) = extras.as_mut() {
+                e.stats.push(frame.raw, frame.active);
+            }
             if frame.count == *next_start + window_frames {
-                segments.push((*next_start, run_window(model, meta, decider, frame.window, *next_start)?));
+                segments.push((*next_start, run_window(model, meta, decider, frame.window, *next_start, extras.as_mut())?));
                 *next_start += hop;
             }
             Ok(())
@@ -228,7 +333,7 @@ impl ClipClassifier {
 
     /// The window of the last `window_frames` frames, which starts at `start`.
     fn predict(&mut self, model: &mut EmotionModel, start: usize) -> Result<()> {
-        let segment = run_window(model, &self.meta, &self.decider, self.front.window(), start)?;
+        let segment = run_window(model, &self.meta, &self.decider, self.front.window(), start, self.extras.as_mut())?;
         self.segments.push((start, segment));
         Ok(())
     }
@@ -255,7 +360,8 @@ impl ClipClassifier {
             probabilities: verdict.probabilities,
             labels,
             speech: verdict.top.is_some(),
-            calibrated: self.options.calibration.is_some(),
+            calibrated: self.front.calibration().is_some(),
+            personal: self.options.profile.as_ref().map(|p| p.id.clone()),
             segments,
         }
     }
@@ -268,9 +374,20 @@ fn run_window(
     decider: &Decider,
     window: &mut FrameWindow,
     start: usize,
+    extras: Option<&mut WindowExtras>,
 ) -> Result<Segment> {
-    let out = model.predict(window.contiguous())?;
+    let mut out = model.predict(window.contiguous())?;
     let speech = decider.is_speech(&out);
+    if let Some(e) = extras {
+        let features = e.stats.stats();
+        if let Some(p) = &e.personal {
+            out.probabilities = p.apply(&out.probabilities, &out.embedding, &features)?;
+        }
+        if let Some(c) = e.collected.as_mut().filter(|_| speech) {
+            c.embeddings.push(std::mem::take(&mut out.embedding));
+            c.features.push(features);
+        }
+    }
     let frame_s = meta.features.hop_length as f64 / meta.sample_rate() as f64;
     Ok(Segment {
         start_s: start as f64 * frame_s,

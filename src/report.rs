@@ -42,6 +42,12 @@ pub struct ClipReport {
     pub confidence: f32,
     pub speech: bool,
     pub calibrated: bool,
+    /// Present, and true, only when a personal profile was mixed in.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub personal: bool,
+    /// The id of that profile (never the clips it came from).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
     pub duration_s: f64,
     pub probabilities: BTreeMap<String, f32>,
     /// Empty unless the file was truncated or damaged (decoded as far as it goes).
@@ -80,6 +86,8 @@ impl ClipReport {
             confidence: result.confidence,
             speech: result.speech,
             calibrated: result.calibrated,
+            personal: result.personal.is_some(),
+            profile: result.personal.clone(),
             duration_s: result.duration_s,
             probabilities: by_label(labels, &result.probabilities),
             warnings,

@@ -97,7 +97,7 @@ def feature_stats(win: Windows, lm: np.ndarray, starts: list[int]) -> np.ndarray
     out = []
     for s in starts:
         x, a = m[s:s + win.W], act[s:s + win.W]
-        x = x[a] if a.sum() >= 25 else x
+        x = x[a] if a.sum() >= MIN_ACTIVE_FRAMES else x
         out.append(np.concatenate([x.mean(0), x.std(0)]))
     return np.array(out, dtype=np.float32)
 
@@ -177,6 +177,11 @@ def softmax(z: np.ndarray) -> np.ndarray:
     e = np.exp(z - z.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
 
+
+# A window's MFCC statistics use its active frames when it has this many (else all frames);
+# a person's spread of each statistic is floored at this share of the global one.
+MIN_ACTIVE_FRAMES = 25
+FEATURE_STD_FLOOR = 0.1
 
 EUCLID_T = [0.05, 0.1, 0.2, 0.5, 1.0, 2.0]
 COSINE_T = [0.02, 0.05, 0.1, 0.2, 0.5]
@@ -265,7 +270,7 @@ class Scorer:
             if scale_kind == "global":
                 s = self.gstd[sp]
             else:  # the person's own spread over the enrolled clips, floored at a tenth of the global one
-                s = np.maximum(e.std(0), 0.1 * self.gstd[sp])
+                s = np.maximum(e.std(0), FEATURE_STD_FLOOR * self.gstd[sp])
             blocks.append(((e - c) / s, (x - c) / s))
         return blocks
 
@@ -472,6 +477,19 @@ def main() -> None:
     result["model"] = {"name": args.model, "sha256": model_sha, "embedding": {"node": net.gemm.input[0], "gemm": net.gemm.name,
                                                                              "dimension": int(raw_rows[0]["emb"].shape[1])}}
     result["global_std"] = {k: [float(f"{x:.6g}") for x in v] for k, v in gstd.items()}
+    # The engine's constants for this model (training/personal_metadata.py copies them into
+    # the model's metadata): the chosen method's setting on all speakers, and the scales.
+    chosen = result["chosen_method"]
+    t_chosen, k0_chosen, mix_chosen = chosen["setting_all_speakers"]
+    if chosen["method"] == "both_euclid" and mix_chosen == "linear":
+        result["metadata_personal"] = {
+            "embedding_std": result["global_std"]["emb"],
+            "feature_std": result["global_std"]["feat"],
+            "feature_std_floor": FEATURE_STD_FLOOR,
+            "min_active_frames": MIN_ACTIVE_FRAMES,
+            "temperature": t_chosen,
+            "clips_prior": k0_chosen,
+        }
     result["command"] = "python training/personal.py " + " ".join(sys.argv[1:])
     result["environment"] = {"python": platform.python_version(), "numpy": np.__version__, "onnx": onnx.__version__,
                              "onnxruntime": ort.__version__}
@@ -656,9 +674,9 @@ def golden(items, speakers, raw, scorer, result, labels, args, net, win, meta) -
         else:
             c = e.mean(0)
         kind = scaling.split("|")[0] if sp == "emb" else scaling.split("|")[-1]
-        s = scorer.gstd[sp] if kind == "global" else np.maximum(e.std(0), 0.1 * scorer.gstd[sp])
+        s = scorer.gstd[sp] if kind == "global" else np.maximum(e.std(0), FEATURE_STD_FLOOR * scorer.gstd[sp])
         blocks[sp] = {"scale": sig(s), "prototypes": {labels[l]: sig(e[e_lab == l].mean(0)) for l in range(n)},
-                      "floored_dimensions": int((e.std(0) < 0.1 * scorer.gstd[sp]).sum()) if kind == "person" else None}
+                      "floored_dimensions": int((e.std(0) < FEATURE_STD_FLOOR * scorer.gstd[sp]).sum()) if kind == "person" else None}
         if score == "cosine":
             blocks[sp]["centre"] = sig(c)
     profile = {"format_version": 1, "model": {"name": result["model"]["name"], "sha256": result["model"]["sha256"]},

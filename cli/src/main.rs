@@ -24,7 +24,7 @@ use clap::{CommandFactory, Parser, Subcommand};
 
 use speech_emotion::classify::ClipOptions;
 
-use commands::{classify, evaluate, info};
+use commands::{classify, enrol, evaluate, info};
 use export::Format;
 use model_source::ModelSource;
 use progress::say;
@@ -48,6 +48,10 @@ struct Cli {
     /// files): every file is then heard relative to that voice.
     #[arg(long = "calibration", global = true, value_name = "FILE")]
     calibration: Vec<PathBuf>,
+    /// A personal profile made by `enrol` for this model: every result then mixes in how
+    /// this person sounds, and says `"personal": true` with the profile's id.
+    #[arg(long, global = true, value_name = "PROFILE.json")]
+    profile: Option<PathBuf>,
     /// Files classified at once, each worker with its own model (default: one per core; at
     /// most four per core, and at most one per file).
     #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
@@ -80,6 +84,14 @@ enum Command {
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// Make a personal profile from the person's own labelled clips: a CSV with columns
+    /// `path,label` (paths relative to the CSV), at least 2 emotions with 2 clips each.
+    Enrol {
+        csv: PathBuf,
+        /// Where to write the profile (JSON).
+        #[arg(short, long, value_name = "PROFILE.json")]
+        output: PathBuf,
     },
     /// Print the model's labels and metadata.
     Info,
@@ -136,7 +148,8 @@ fn run() -> Result<()> {
     let (mut model, model_id) = source.load()?;
     let segment_hop_seconds = segment_hop(cli.segment_hop, model.metadata().window_seconds());
     let calibration = audio_file::calibration_profile(&mut model, &cli.calibration)?;
-    let options = ClipOptions { segment_hop_seconds, calibration };
+    let profile = cli.profile.as_deref().map(|path| read_profile(&model, path)).transpose()?;
+    let options = ClipOptions { segment_hop_seconds, calibration, profile };
     let threads = workers::worker_count(cli.threads.map(usize::from));
     let load_another = || source.load().map(|(model, _)| model);
     let mut pool = Workers { model: &mut model, load_another: &load_another, threads };
@@ -148,6 +161,16 @@ fn run() -> Result<()> {
             let request = evaluate::Request { csv_path: &csv, label_column: &label_column, maps: &maps, json };
             evaluate::evaluate(&mut pool, &model_id, &request, &options)
         }
+        Command::Enrol { csv, output } => enrol::enrol(pool.model, &csv, &output),
         Command::Info => info::info(pool.model),
     }
+}
+
+/// `--profile`: read with a size cap and checked against the model.
+fn read_profile(model: &speech_emotion::EmotionModel, path: &std::path::Path) -> Result<speech_emotion::PersonalProfile> {
+    use anyhow::Context;
+    let limit = speech_emotion::profile::MAX_PROFILE_BYTES as u64;
+    let bytes = read::read_capped(path, limit, "profile")?;
+    let text = String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("profile {} is not UTF-8 text", pathname::shown(path)))?;
+    speech_emotion::PersonalProfile::from_json(&text, model).with_context(|| format!("profile {}", pathname::shown(path)))
 }

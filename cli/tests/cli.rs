@@ -685,3 +685,45 @@ fn messages_name_the_path_say_what_is_wrong_and_say_it_once() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn enrol_writes_a_profile_that_classify_uses_and_names() {
+    let dir = std::env::temp_dir().join(format!("se-enrol-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let actor = common::ravdess("Actor_02");
+    let clip = |name: &str| actor.join(format!("03-01-{name}-02.flac")).to_str().unwrap().to_string();
+    // Neutral and angry, statement 1 only; statement 2 is scored.
+    let rows = ["01-01-01-01,neutral", "01-01-01-02,neutral", "05-02-01-01,angry", "05-02-01-02,angry"];
+    let csv: String = std::iter::once("path,label".to_string())
+        .chain(rows.iter().map(|r| {
+            let (name, label) = r.split_once(',').unwrap();
+            format!("{},{label}", clip(name))
+        }))
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(dir.join("enrol.csv"), csv + "\n").unwrap();
+    let profile = dir.join("me.json");
+    let out = cli(&["enrol", "-o", profile.to_str().unwrap(), dir.join("enrol.csv").to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let id = serde_json::from_str::<serde_json::Value>(&std::fs::read_to_string(&profile).unwrap()).unwrap()["id"].as_str().unwrap().to_string();
+    assert!(text(&out.stderr).contains(&id), "{}", text(&out.stderr));
+    let scored = clip("05-02-02-01");
+    let out = cli(&["--profile", profile.to_str().unwrap(), "classify", &scored]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let line: serde_json::Value = serde_json::from_str(text(&out.stdout).trim()).unwrap();
+    assert_eq!((line["personal"].as_bool(), line["profile"].as_str()), (Some(true), Some(id.as_str())), "{line}");
+    assert_eq!(line["label"], "angry");
+    let plain: serde_json::Value = serde_json::from_str(text(&cli(&["classify", &scored]).stdout).trim()).unwrap();
+    assert!(plain.get("personal").is_none() && plain.get("profile").is_none(), "{plain}");
+    // The profile with another model: refused, naming both fingerprints.
+    let root = common::repo_root();
+    let other = cli(&["--model", root.join("models/emotion8.onnx").to_str().unwrap(), "--profile", profile.to_str().unwrap(), "classify", &scored]);
+    assert!(!other.status.success() && text(&other.stderr).contains("was made with model emotion4"), "{}", text(&other.stderr));
+    // One emotion only: a clear error, and no file written.
+    std::fs::write(dir.join("one.csv"), format!("path,label\n{},neutral\n{},neutral\n", clip("01-01-01-01"), clip("01-01-01-02"))).unwrap();
+    let lonely = dir.join("lonely.json");
+    let out = cli(&["enrol", "-o", lonely.to_str().unwrap(), dir.join("one.csv").to_str().unwrap()]);
+    assert!(!out.status.success() && text(&out.stderr).contains("at least 2 emotions"), "{}", text(&out.stderr));
+    assert!(!lonely.exists());
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -37,7 +37,7 @@ fn segment_hop(asked: Option<f64>, window_s: f64) -> PyResult<f64> {
 fn options(model: &mut EmotionModel, calibration: Option<&CalibrationArg>, hop: Option<f64>) -> PyResult<ClipOptions> {
     let segment_hop_seconds = segment_hop(hop, model.metadata().window_seconds())?;
     let calibration = calibration.map(|c| c.profile(model)).transpose().map_err(to_py)?;
-    Ok(ClipOptions { segment_hop_seconds, calibration })
+    Ok(ClipOptions { segment_hop_seconds, calibration, profile: None })
 }
 
 fn file_result(file: &ClassifiedFile, path: String, id: &ModelId, segments: bool) -> ClipResult {

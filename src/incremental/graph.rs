@@ -71,7 +71,8 @@ pub(crate) fn split_graph(proto: &ModelProto, window_frames: usize) -> std::resu
     let graph = proto.graph.as_ref().ok_or("the model has no graph")?;
     let initializers: HashMap<&str, &pb::TensorProto> = graph.initializer.iter().map(|t| (t.name.as_str(), t)).collect();
     let inputs: Vec<&ValueInfoProto> = graph.input.iter().filter(|i| !initializers.contains_key(i.name.as_str())).collect();
-    if inputs.len() != 1 || graph.output.len() != 1 {
+    // The logits, and the pooled embedding the model added after them (crate::model).
+    if inputs.len() != 1 || !(1..=2).contains(&graph.output.len()) {
         return Err("the graph needs exactly one input and one output".into());
     }
     let input = inputs[0].name.as_str();
@@ -169,12 +170,16 @@ pub(super) fn cut(proto: &ModelProto, frontier: &[Frontier], receptive_field: us
     let graph = proto.graph.as_ref().ok_or("the model has no graph")?;
     let initializers: HashSet<&str> = graph.initializer.iter().map(|t| t.name.as_str()).collect();
     let input = graph.input.iter().find(|i| !initializers.contains(i.name.as_str())).ok_or("the graph has no input")?;
-    let output = graph.output.first().ok_or("the graph has no output")?;
+    // The logits first, then whatever else the model exposes (its pooled embedding).
+    let outputs: Vec<&str> = graph.output.iter().map(|o| o.name.as_str()).collect();
+    if outputs.is_empty() {
+        return Err("the graph has no output".into());
+    }
     let frontier_names: Vec<&str> = frontier.iter().map(|f| f.name.as_str()).collect();
     let stop: HashSet<&str> = initializers.iter().copied().chain([input.name.as_str()]).collect();
     let trunk_tensors = ancestors(graph, &frontier_names, &stop);
     let head_stop: HashSet<&str> = initializers.iter().copied().chain(frontier_names.iter().copied()).collect();
-    let head_tensors = ancestors(graph, &[output.name.as_str()], &head_stop);
+    let head_tensors = ancestors(graph, &outputs, &head_stop);
     if head_tensors.contains(input.name.as_str()) {
         return Err("the pooling also reads the input by another path".into());
     }
@@ -219,7 +224,7 @@ pub(super) fn cut(proto: &ModelProto, frontier: &[Frontier], receptive_field: us
         }
     };
     let trunk = subgraph(&trunk_tensors, vec![input.clone()], frontier_names.iter().map(|n| value_info(n)).collect(), "trunk");
-    let head = subgraph(&head_tensors, frontier_names.iter().map(|n| float_input(n)).collect(), vec![output.clone()], "head");
+    let head = subgraph(&head_tensors, frontier_names.iter().map(|n| float_input(n)).collect(), graph.output.clone(), "head");
     Ok(GraphSplit { trunk, head, frontier: frontier.to_vec(), receptive_field })
 }
 

@@ -139,13 +139,18 @@ impl Split {
 
     /// The head on the window's frontier: the model's logits.
     pub(crate) fn head(&mut self, ring: &RingState) -> Result<Vec<f32>> {
+        crate::model::first_output(&self.head_outputs(ring)?)
+    }
+
+    /// The head's outputs on the window's frontier: the logits, then the pooled embedding
+    /// when the model exposes one (see `crate::model`).
+    pub(crate) fn head_outputs(&mut self, ring: &RingState) -> Result<TVec<TValue>> {
         let mut inputs = TVec::new();
         for (buf, (_, shape)) in ring.rings.iter().zip(&self.shapes) {
             let t = Tensor::from_shape(shape, buf).map_err(|e| Error::Model(format!("head input: {e:#}")))?;
             inputs.push(t.into_tvalue());
         }
-        let outputs = self.head.run(inputs).map_err(|e| Error::Model(format!("inference (head) failed: {e:#}")))?;
-        crate::model::first_output(&outputs)
+        self.head.run(inputs).map_err(|e| Error::Model(format!("inference (head) failed: {e:#}")))
     }
 }
 

@@ -57,8 +57,56 @@ pub struct ModelMetadata {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub streaming: Option<StreamingSpec>,
     /// Provenance written by the training script; carried along, not interpreted.
+    /// How a [`crate::PersonalProfile`] scores windows with this model; without it the
+    /// model takes no profiles.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub personal: Option<PersonalSpec>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub training: Option<serde_json::Value>,
+}
+
+/// The personal profile's constants for one model, written by `training/personal.py`
+/// (which chose them by speaker-grouped cross-validation; docs/personal-profile.md).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PersonalSpec {
+    /// Spread of the pooled embedding over the training windows: each dimension is divided
+    /// by it before distances are taken.
+    pub embedding_std: Vec<f32>,
+    /// Spread of the window feature statistics (mean, then standard deviation of each raw
+    /// MFCC over the window's active frames) over the training windows; a person's own
+    /// spread is floored at `feature_std_floor` times it.
+    pub feature_std: Vec<f32>,
+    pub feature_std_floor: f32,
+    /// A window's feature statistics use its active frames when it has at least this many,
+    /// else all of its frames.
+    pub min_active_frames: usize,
+    /// Softmax temperature of the negative mean squared distances to the prototypes.
+    pub temperature: f32,
+    /// The personal part weighs `k / (k + clips_prior)`, `k` the clips per enrolled label.
+    pub clips_prior: f32,
+}
+
+impl PersonalSpec {
+    fn validate(&self, n_mfcc: usize) -> Result<()> {
+        let bad = |msg: String| Err(Error::Metadata(format!("personal: {msg}")));
+        let positive = |v: &[f32]| v.iter().all(|x| x.is_finite() && *x > 0.0);
+        if self.embedding_std.is_empty() || self.embedding_std.len() > 65_536 || !positive(&self.embedding_std) {
+            return bad("embedding_std must be 1 to 65536 positive numbers".into());
+        }
+        if self.feature_std.len() != 2 * n_mfcc || !positive(&self.feature_std) {
+            return bad(format!("feature_std must be {} positive numbers (mean and deviation of each MFCC)", 2 * n_mfcc));
+        }
+        if !(self.feature_std_floor.is_finite() && self.feature_std_floor > 0.0) {
+            return bad("feature_std_floor must be positive".into());
+        }
+        if !(self.temperature.is_finite() && self.temperature > 0.0) {
+            return bad("temperature must be positive".into());
+        }
+        if !(self.clips_prior.is_finite() && self.clips_prior >= 0.0) {
+            return bad("clips_prior must be zero or positive".into());
+        }
+        Ok(())
+    }
 }
 
 impl ModelMetadata {
@@ -143,6 +191,12 @@ impl ModelMetadata {
         }
         if !(0.0..=1.0).contains(&self.speech.threshold) {
             return bad(format!("speech.threshold {} must be within 0..=1", self.speech.threshold));
+        }
+        if let Some(p) = &self.personal {
+            p.validate(n_mfcc)?;
+            if p.min_active_frames > self.window_frames {
+                return bad(format!("personal.min_active_frames {} exceeds window_frames", p.min_active_frames));
+            }
         }
         if let Some(s) = &self.streaming {
             if s.receptive_field == 0 || s.receptive_field > self.window_frames {

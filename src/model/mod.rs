@@ -16,7 +16,7 @@ use tract_onnx::prelude::*;
 use crate::incremental::{split_graph, RingState, Split, StreamingMode};
 use crate::{Error, Result};
 
-pub use metadata::{InputSpec, ModelMetadata, OutputSpec, SpeechSpec, StreamingSpec, FORMAT_VERSION};
+pub use metadata::{InputSpec, ModelMetadata, OutputSpec, PersonalSpec, SpeechSpec, StreamingSpec, FORMAT_VERSION};
 pub use read::{read_file_limited, read_metadata_file, read_model_file, MAX_METADATA_BYTES, MAX_MODEL_BYTES};
 
 /// The shipped default model (4 classes) and its metadata. Statics, not consts: a const is
@@ -31,6 +31,10 @@ pub struct WindowOutput {
     pub probabilities: Vec<f32>,
     /// Probability that the window holds speech at all.
     pub speech_probability: f32,
+    /// The pooled embedding the linear head reads (what a [`crate::PersonalProfile`]
+    /// compares); empty when the model's last layer is not a linear one.
+    #[serde(skip)]
+    pub embedding: Vec<f32>,
 }
 
 /// A loaded, optimised model ready to classify windows of MFCC frames.
@@ -44,6 +48,8 @@ pub struct EmotionModel {
     /// (see [`crate::incremental`]); streams then compute only new frames.
     split: Option<Split>,
     streaming: StreamingMode,
+    /// The last run's pooled embedding (see [`WindowOutput::embedding`]).
+    embedding: Vec<f32>,
 }
 
 impl std::fmt::Debug for EmotionModel {
@@ -89,7 +95,7 @@ impl EmotionModel {
         let input = vec![0.0; meta.window_frames * meta.features.n_mfcc];
         let streaming = StreamingMode::FullWindow { reason: "not analysed yet".into() };
         let fingerprint = crate::fingerprint::model_fingerprint(onnx, metadata_json);
-        let mut model = Self { meta, fingerprint, state, input, split: None, streaming };
+        let mut model = Self { meta, fingerprint, state, input, split: None, streaming, embedding: Vec::new() };
         let n_outputs = model.meta.labels.len() + 1;
         let probe = model.run()?;
         if probe.len() != n_outputs {
@@ -149,14 +155,18 @@ impl EmotionModel {
     fn plan(onnx: &[u8], shape: &[usize]) -> Result<(tract_onnx::pb::ModelProto, Arc<TypedRunnableModel>)> {
         let model_err = |stage: &str, e: TractError| Error::Model(format!("{stage}: {e:#}"));
         let onnx_reader = tract_onnx::onnx();
-        let proto = onnx_reader
+        let mut proto = onnx_reader
             .proto_model_for_read(&mut std::io::Cursor::new(onnx))
             .map_err(|e| model_err("not a readable ONNX model", e))?;
+        let declared_outputs = proto.graph.as_ref().map_or(0, |g| g.output.len());
+        if declared_outputs == 1 {
+            expose_embedding(&mut proto);
+        }
         let graph = onnx_reader
             .model_for_proto_model(&proto)
             .map_err(|e| model_err("not a readable ONNX model", e))?;
         // tract indexes input 0 without checking (found by fuzz/fuzz_targets/model_load.rs).
-        let (n_inputs, n_outputs) = (graph.inputs.len(), graph.outputs.len());
+        let (n_inputs, n_outputs) = (graph.inputs.len(), declared_outputs);
         if n_inputs != 1 || n_outputs != 1 {
             return Err(Error::Model(format!(
                 "expected a graph with one input and one output, found {n_inputs} inputs and {n_outputs} outputs"
@@ -190,6 +200,11 @@ impl EmotionModel {
         Ok(self.window_output(&logits))
     }
 
+    /// Dimensions of the pooled embedding (0 when the model exposes none).
+    pub fn embedding_dim(&self) -> usize {
+        self.embedding.len()
+    }
+
     /// The verdict of [`EmotionModel::predict`] on `normalized_window` (equal within float
     /// rounding), from the per-frame activations in `ring`: only those of the last
     /// `new_frames` frames are computed, the rest are the previous window's, shifted.
@@ -203,10 +218,12 @@ impl EmotionModel {
         self.check_window(normalized_window)?;
         let split = self.split.as_mut().ok_or_else(|| Error::Model("the model is not split for streaming".into()))?;
         ring.update(split, normalized_window, new_frames)?;
-        let logits = split.head(ring)?;
+        let outputs = split.head_outputs(ring)?;
+        let logits = first_output(&outputs)?;
         if logits.len() != self.meta.labels.len() + 1 || logits.iter().any(|v| !v.is_finite()) {
             return Err(Error::Model("the model's head produced a non-finite or misshapen output".into()));
         }
+        self.embedding = embedding_output(&outputs)?;
         Ok(self.window_output(&logits))
     }
 
@@ -228,6 +245,7 @@ impl EmotionModel {
         WindowOutput {
             probabilities: softmax(&logits[..n], self.meta.output.temperature),
             speech_probability: 1.0 / (1.0 + (-logits[self.meta.speech.output_index]).exp()),
+            embedding: self.embedding.clone(),
         }
     }
 
@@ -240,8 +258,37 @@ impl EmotionModel {
         if logits.iter().any(|v| !v.is_finite()) {
             return Err(Error::Model("the model produced a non-finite output".into()));
         }
+        self.embedding = embedding_output(&outputs)?;
         Ok(logits)
     }
+}
+
+/// Adds the input of the graph's last layer to its outputs, after the logits, when that
+/// layer is linear (`Gemm`, `MatMul`): the pooled embedding a personal profile compares.
+/// A graph whose last layer is anything else runs as it is, without an embedding.
+fn expose_embedding(proto: &mut tract_onnx::pb::ModelProto) {
+    let Some(graph) = proto.graph.as_mut() else { return };
+    let Some(logits) = graph.output.first().map(|o| o.name.clone()) else { return };
+    let Some(head) = graph.node.iter().find(|n| n.output.contains(&logits)) else { return };
+    if !matches!(head.op_type.as_str(), "Gemm" | "MatMul") {
+        return;
+    }
+    let Some(embedding) = head.input.first().filter(|name| !name.is_empty()).cloned() else { return };
+    let is_computed = graph.node.iter().any(|n| n.output.contains(&embedding));
+    if is_computed {
+        graph.output.push(tract_onnx::pb::ValueInfoProto { name: embedding, r#type: None, doc_string: String::new() });
+    }
+}
+
+/// The second output of a plan (the pooled embedding), flattened; empty when there is none.
+fn embedding_output(outputs: &[TValue]) -> Result<Vec<f32>> {
+    let Some(second) = outputs.get(1) else { return Ok(Vec::new()) };
+    let view = second.to_plain_array_view::<f32>().map_err(|e| Error::Model(format!("embedding output: {e:#}")))?;
+    let embedding: Vec<f32> = view.iter().copied().collect();
+    if embedding.iter().any(|v| !v.is_finite()) {
+        return Err(Error::Model("the model produced a non-finite embedding".into()));
+    }
+    Ok(embedding)
 }
 
 /// The first output of a plan, as a flat vector.

@@ -2,5 +2,6 @@
 //! and the options every command shares (set up once in `main`).
 
 pub mod classify;
+pub mod enrol;
 pub mod evaluate;
 pub mod info;
