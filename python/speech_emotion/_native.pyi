@@ -64,6 +64,10 @@ class ClipResult:
     @property
     def calibrated(self) -> bool: ...
     @property
+    def personal(self) -> bool: ...
+    @property
+    def profile(self) -> Optional[str]: ...
+    @property
     def duration_s(self) -> float: ...
     @property
     def probabilities(self) -> dict[str, float]: ...
@@ -108,7 +112,7 @@ class Classifier:
         *,
         metadata: Optional[StrPath] = None,
         calibration: Optional[CalibrationLike] = None,
-        profile: None = None,
+        profile: Optional[StrPath] = None,
         segment_hop: Optional[float] = None,
     ) -> None: ...
     def classify(self, samples: npt.ArrayLike, sample_rate: float, *, segments: bool = False) -> ClipResult: ...
@@ -157,7 +161,7 @@ def classify_file(
     model: Optional[StrPath] = None,
     metadata: Optional[StrPath] = None,
     calibration: Optional[CalibrationLike] = None,
-    profile: None = None,
+    profile: Optional[StrPath] = None,
     segments: bool = False,
     segment_hop: Optional[float] = None,
 ) -> ClipResult: ...

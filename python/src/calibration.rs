@@ -1,13 +1,13 @@
 //! A speaker's calibration, from recordings of them (files, as the CLI's `--calibration`)
 //! or from samples in memory.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyString, PyTuple};
 
 use speech_emotion::audio::{downmix, DecodeStream};
-use speech_emotion::{CalibrationBuilder, EmotionModel, SpeakerProfile};
+use speech_emotion::{CalibrationBuilder, EmotionModel, PersonalProfile, SpeakerProfile};
 
 use crate::errors::InvalidInputError;
 
@@ -99,13 +99,29 @@ fn from_files(model: &mut EmotionModel, files: &[PathBuf]) -> speech_emotion::Re
     }
 }
 
-/// `profile=`: the personal profile does not exist in the engine yet (issue 25).
+/// `profile=` of a stream: streams do not take personal profiles yet (issue 25).
 pub fn refuse_profile(profile: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
     match profile {
         Some(p) if !p.is_none() => Err(pyo3::exceptions::PyNotImplementedError::new_err(
-            "profile= is reserved for personal profiles, which the engine does not have yet; \
-             use calibration= (recordings of the speaker) meanwhile",
+            "profile= is not supported for streams yet (personal profiles work on clips: Classifier and \
+             classify_file); use calibration= (recordings of the speaker) for a stream meanwhile",
         )),
         _ => Ok(()),
     }
+}
+
+/// `profile=` of a clip: the path of a profile written by `speech-emotion enrol`.
+pub fn profile_path(profile: Option<&Bound<'_, PyAny>>) -> PyResult<Option<PathBuf>> {
+    match profile {
+        Some(p) if !p.is_none() => Ok(Some(p.extract::<PathBuf>()?)),
+        _ => Ok(None),
+    }
+}
+
+/// Reads a personal profile for `model` (size-capped, checked against the model).
+pub fn read_profile(model: &EmotionModel, path: &Path) -> speech_emotion::Result<PersonalProfile> {
+    let bytes = speech_emotion::model::read_file_limited(path, speech_emotion::profile::MAX_PROFILE_BYTES as u64, "personal profile")?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| speech_emotion::Error::InvalidInput(format!("personal profile {} is not UTF-8 text", path.display())))?;
+    PersonalProfile::from_json(&text, model)
 }

@@ -10,7 +10,7 @@ use pyo3::prelude::*;
 use speech_emotion::classify::ClassifiedFile;
 use speech_emotion::{speaker_profile, ClipOptions, EmotionModel};
 
-use crate::calibration::{refuse_profile, Calibration, CalibrationArg};
+use crate::calibration::{profile_path, read_profile, Calibration, CalibrationArg};
 use crate::errors::{to_py, InvalidInputError};
 use crate::model::{model_id, shown, with_model, ModelChoice};
 use crate::results::{ClipResult, ModelId};
@@ -34,10 +34,11 @@ fn segment_hop(asked: Option<f64>, window_s: f64) -> PyResult<f64> {
     }
 }
 
-fn options(model: &mut EmotionModel, calibration: Option<&CalibrationArg>, hop: Option<f64>) -> PyResult<ClipOptions> {
+fn options(model: &mut EmotionModel, calibration: Option<&CalibrationArg>, profile: Option<&PathBuf>, hop: Option<f64>) -> PyResult<ClipOptions> {
     let segment_hop_seconds = segment_hop(hop, model.metadata().window_seconds())?;
     let calibration = calibration.map(|c| c.profile(model)).transpose().map_err(to_py)?;
-    Ok(ClipOptions { segment_hop_seconds, calibration, profile: None })
+    let profile = profile.map(|path| read_profile(model, path)).transpose().map_err(to_py)?;
+    Ok(ClipOptions { segment_hop_seconds, calibration, profile })
 }
 
 fn file_result(file: &ClassifiedFile, path: String, id: &ModelId, segments: bool) -> ClipResult {
@@ -67,8 +68,8 @@ impl Classifier {
 impl Classifier {
     /// `model`: an ONNX file (its metadata: `metadata`, or the same path with `.json`);
     /// None for the embedded model. `calibration`: a Calibration, or recordings of the
-    /// speaker (a path or a list of paths). `profile`: reserved for personal profiles,
-    /// which the engine does not have yet (only None). `segment_hop`: seconds between
+    /// speaker (a path or a list of paths). `profile`: a personal profile file made by
+    /// `speech-emotion enrol` for this model. `segment_hop`: seconds between
     /// windows (default: the CLI's, 1 s).
     #[new]
     #[pyo3(signature = (model=None, *, metadata=None, calibration=None, profile=None, segment_hop=None))]
@@ -80,11 +81,11 @@ impl Classifier {
         profile: Option<&Bound<'_, PyAny>>,
         segment_hop: Option<f64>,
     ) -> PyResult<Self> {
-        refuse_profile(profile)?;
+        let profile = profile_path(profile)?;
         let choice = ModelChoice::new(model, metadata)?;
         let calibration = CalibrationArg::extract(calibration)?;
         let mut model = py.detach(|| choice.load()).map_err(to_py)?;
-        let options = py.detach(|| options(&mut model, calibration.as_ref(), segment_hop))?;
+        let options = py.detach(|| options(&mut model, calibration.as_ref(), profile.as_ref(), segment_hop))?;
         let (id, labels) = (model_id(&model), model.labels().to_vec());
         Ok(Self { engine: Mutex::new(Engine { model, options }), id, labels })
     }
@@ -166,8 +167,8 @@ impl Classifier {
 
 /// Classifies one audio file: the CLI's `classify` for one path. `model`/`metadata`: an
 /// ONNX file and its metadata (None: the embedded model, kept loaded between calls).
-/// `calibration`: a Calibration or recordings of the speaker. `profile`: reserved for
-/// personal profiles, which the engine does not have yet: only None is accepted.
+/// `calibration`: a Calibration or recordings of the speaker. `profile`: a personal profile
+/// file made by `speech-emotion enrol` for this model.
 #[pyfunction]
 #[pyo3(signature = (path, *, model=None, metadata=None, calibration=None, profile=None, segments=false, segment_hop=None))]
 #[allow(clippy::too_many_arguments)]
@@ -181,12 +182,12 @@ pub fn classify_file(
     segments: bool,
     segment_hop: Option<f64>,
 ) -> PyResult<ClipResult> {
-    refuse_profile(profile)?;
+    let profile = profile_path(profile)?;
     let choice = ModelChoice::new(model, metadata)?;
     let calibration = CalibrationArg::extract(calibration)?;
     let outcome = py.detach(|| {
         with_model(&choice, |model| -> PyResult<(ClassifiedFile, ModelId)> {
-            let options = options(model, calibration.as_ref(), segment_hop)?;
+            let options = options(model, calibration.as_ref(), profile.as_ref(), segment_hop)?;
             let file = speech_emotion::classify_file(model, &path, &options).map_err(to_py)?;
             Ok((file, model_id(model)))
         })

@@ -149,6 +149,16 @@ impl ClipResult {
     fn calibrated(&self) -> bool {
         self.line.calibrated
     }
+    /// Whether a personal profile was mixed in.
+    #[getter]
+    fn personal(&self) -> bool {
+        self.line.personal
+    }
+    /// The id of that profile (None without one).
+    #[getter]
+    fn profile(&self) -> Option<String> {
+        self.line.profile.clone()
+    }
     #[getter]
     fn duration_s(&self) -> f64 {
         self.line.duration_s

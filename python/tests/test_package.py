@@ -107,8 +107,10 @@ def test_bad_input_raises_the_documented_exceptions(clips, tmp_path):
             call()
         assert isinstance(caught.value, se.SpeechEmotionError)
         assert words.lower() in str(caught.value).lower(), (kind, str(caught.value))
-    with pytest.raises(NotImplementedError, match="personal profiles"):
-        se.classify_file(clips[0], profile="me")
+    with pytest.raises(NotImplementedError, match="not supported for streams"):
+        se.Stream(16000, profile="me.json")
+    with pytest.raises(se.ReadError):
+        se.classify_file(clips[0], profile=tmp_path / "missing.json")
 
 
 def test_a_corrupt_file_gives_the_engines_message_as_the_cli_does(tmp_path):
@@ -134,6 +136,23 @@ def test_calibration_equals_the_cli(clips):
     assert se.Classifier(calibration=calibration).classify_file(clips[0]).calibrated
     classifier.calibration = None
     assert not classifier.classify_file(clips[0]).calibrated
+
+
+def test_a_personal_profile_equals_the_cli(clips, tmp_path):
+    speaker = sorted(c for c in CLIPS if "Actor_" in str(c))
+    actor = Path(speaker[0]).parent
+    rows = ["03-01-01-01-01-01", "03-01-01-01-01-02", "03-01-05-02-01-01", "03-01-05-02-01-02"]
+    tag = actor.name[-2:]
+    enrol = tmp_path / "enrol.csv"
+    enrol.write_text("path,label\n" + "".join(f"{actor / (r + '-' + tag + '.flac')},{'neutral' if r[6:8] == '01' else 'angry'}\n" for r in rows))
+    profile = tmp_path / "me.json"
+    cli("enrol", "-o", profile, enrol)
+    scored = str(actor / f"03-01-05-02-02-01-{tag}.flac")
+    row = cli_rows([scored], "--profile", profile)[scored]
+    result = se.classify_file(scored, profile=profile)
+    assert result.to_dict() == row and row["personal"] is True and result.profile == row["profile"]
+    assert se.Classifier(profile=str(profile)).classify_file(scored).to_dict() == row
+    assert not se.classify_file(scored).personal
 
 
 def test_a_stream_predicts_every_hop(clips):
@@ -224,7 +243,7 @@ def test_the_stubs_type_check(tmp_path):
         "import speech_emotion as se\n"
         "n: int = se.classify_file('a.wav').label\n"
         "se.Classifier().classify()\n"
-        "se.classify_file('a.wav', profile='me')\n"
+        "se.Stream(16000, profile='me')\n"
     )
     mypy = [sys.executable, "-m", "mypy", "--strict", "--no-error-summary", "--ignore-missing-imports", "--follow-imports=silent"]
     ok = subprocess.run([*mypy, str(usage)], capture_output=True, text=True)
