@@ -79,21 +79,12 @@ pub(crate) struct WindowVectors {
 }
 
 impl WindowVectors {
-    fn mean(vectors: &[Vec<f32>]) -> Vec<f32> {
-        let n = vectors.first().map_or(0, Vec::len);
-        let mut sum = vec![0.0f64; n];
-        for v in vectors {
-            sum.iter_mut().zip(v).for_each(|(s, &x)| *s += f64::from(x));
-        }
-        sum.into_iter().map(|s| (s / vectors.len().max(1) as f64) as f32).collect()
-    }
-
     pub fn mean_embedding(&self) -> Vec<f32> {
-        Self::mean(&self.embeddings)
+        crate::profile::mean_vector(&self.embeddings)
     }
 
     pub fn mean_features(&self) -> Vec<f32> {
-        Self::mean(&self.features)
+        crate::profile::mean_vector(&self.features)
     }
 }
 
@@ -107,9 +98,7 @@ pub(crate) struct Personal {
 
 impl Personal {
     pub fn new(profile: &PersonalProfile, meta: &ModelMetadata) -> Result<Self> {
-        let spec = meta.personal.clone().ok_or_else(|| {
-            Error::InvalidInput(format!("model {} has no \"personal\" block in its metadata, so it takes no personal profiles", meta.name))
-        })?;
+        let spec = meta.personal.clone().ok_or_else(|| crate::profile::no_profiles(meta))?;
         Ok(Self { indices: profile.label_indices(&meta.labels), profile: profile.clone(), spec })
     }
 
@@ -300,7 +289,7 @@ impl ClipClassifier {
     /// Keeps every speech window's embedding and MFCC statistics for
     /// [`ClipClassifier::finish_with_vectors`]; call before the first push.
     pub(crate) fn collect_vectors(&mut self) -> Result<()> {
-        let spec = self.meta.personal.as_ref().ok_or_else(|| Error::InvalidInput(format!("model {} takes no personal profiles", self.meta.name)))?;
+        let spec = self.meta.personal.as_ref().ok_or_else(|| crate::profile::no_profiles(&self.meta))?;
         let stats = WindowStats::new(self.meta.window_frames, spec.min_active_frames);
         let extras = self.extras.get_or_insert(WindowExtras { stats, personal: None, collected: None });
         extras.collected = Some(WindowVectors::default());

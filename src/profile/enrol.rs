@@ -1,6 +1,6 @@
 //! Enrolment: labelled clips of one person → a [`PersonalProfile`].
 
-use super::{LabelPrototype, PersonalProfile};
+use super::{mean_vector, LabelPrototype, PersonalProfile};
 use crate::audio::{check_samples, validate_sample_rate};
 use crate::calibration::CalibrationBuilder;
 use crate::classify::{ClipClassifier, ClipOptions, WindowVectors};
@@ -38,7 +38,7 @@ impl ProfileBuilder {
     /// A profile for `model`, which must have a `personal` block in its metadata.
     pub fn new(model: &EmotionModel) -> Result<Self> {
         if model.metadata().personal.is_none() {
-            return Err(super::file::no_profiles(model));
+            return Err(super::no_profiles(model.metadata()));
         }
         Ok(Self { meta: model.metadata().clone(), clips: Vec::new() })
     }
@@ -64,8 +64,8 @@ impl ProfileBuilder {
 
     fn label_index(&self, label: &str) -> Result<usize> {
         let wanted = label.trim().to_lowercase();
-        let name = self.meta.label_aliases.get(&wanted).cloned().unwrap_or(wanted);
-        self.meta.labels.iter().position(|l| *l == name).ok_or_else(|| {
+        let name = self.meta.canonical_label(&wanted);
+        self.meta.labels.iter().position(|l| Some(l.as_str()) == name).ok_or_else(|| {
             Error::InvalidInput(format!("\"{label}\" is not one of the model's labels ({})", self.meta.labels.join(", ")))
         })
     }
@@ -78,13 +78,13 @@ impl ProfileBuilder {
         if model.metadata() != &self.meta {
             return Err(Error::InvalidInput("the model changed during enrolment; enrol again".into()));
         }
-        let spec = self.meta.personal.clone().ok_or_else(|| super::file::no_profiles(model))?;
+        let spec = self.meta.personal.clone().ok_or_else(|| super::no_profiles(&self.meta))?;
         let counts = self.clips_per_label();
         let enrolled: Vec<&(String, usize)> = counts.iter().filter(|(_, n)| *n > 0).collect();
         if enrolled.len() < 2 {
             return Err(Error::InvalidInput(format!(
                 "a personal profile needs clips of at least 2 emotions; got {}: record some of another ({})",
-                enrolled.iter().map(|(l, _)| l.as_str()).collect::<Vec<_>>().join(", ").if_empty("none"),
+                if enrolled.is_empty() { "none".to_string() } else { enrolled.iter().map(|(l, _)| l.as_str()).collect::<Vec<_>>().join(", ") },
                 self.meta.labels.join(", ")
             )));
         }
@@ -127,13 +127,13 @@ impl ProfileBuilder {
                 label: name.clone(),
                 clips: mine.len(),
                 speech_seconds,
-                embedding: mean(mine.iter().map(|(_, _, v)| v.mean_embedding())),
-                features: mean(mine.iter().map(|(_, _, v)| v.mean_features())),
+                embedding: mean_vector(&mine.iter().map(|(_, _, v)| v.mean_embedding()).collect::<Vec<_>>()),
+                features: mean_vector(&mine.iter().map(|(_, _, v)| v.mean_features()).collect::<Vec<_>>()),
             });
         }
         // The person's own spread of each statistic over all clips, floored (the method).
         let clip_features: Vec<Vec<f32>> = heard.iter().map(|(_, _, v)| v.mean_features()).collect();
-        let centre = mean(clip_features.iter().cloned());
+        let centre = mean_vector(&clip_features);
         let feature_scale = centre
             .iter()
             .enumerate()
@@ -172,29 +172,5 @@ impl ProfileBuilder {
             .map(|b| b.finish(model))
             .transpose()
             .map_err(|e| Error::InvalidInput(format!("the neutral clips are the calibration, and it failed ({e}): record more ordinary speech")))
-    }
-}
-
-/// Element-wise mean of equally long vectors.
-fn mean(vectors: impl Iterator<Item = Vec<f32>>) -> Vec<f32> {
-    let mut sum: Vec<f64> = Vec::new();
-    let mut n = 0usize;
-    for v in vectors {
-        if sum.is_empty() {
-            sum = vec![0.0; v.len()];
-        }
-        sum.iter_mut().zip(&v).for_each(|(s, &x)| *s += f64::from(x));
-        n += 1;
-    }
-    sum.into_iter().map(|s| (s / n.max(1) as f64) as f32).collect()
-}
-
-trait IfEmpty {
-    fn if_empty(self, other: &str) -> String;
-}
-
-impl IfEmpty for String {
-    fn if_empty(self, other: &str) -> String {
-        if self.is_empty() { other.to_string() } else { self }
     }
 }

@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 
 use super::{LabelPrototype, PersonalProfile};
 use crate::features::SpeakerProfile;
-use crate::model::EmotionModel;
+use crate::model::{EmotionModel, ModelMetadata};
 use crate::{Error, Result};
 
 pub const PROFILE_FORMAT_VERSION: u32 = 1;
@@ -110,7 +110,7 @@ impl PersonalProfile {
         // Another model's profile is the likeliest mistake: say so before anything else.
         check_fingerprint(&file.id, &file.model.name, &file.model.fingerprint, model)?;
         let meta = model.metadata();
-        let spec = meta.personal.as_ref().ok_or_else(|| no_profiles(model))?;
+        let spec = meta.personal.as_ref().ok_or_else(|| no_profiles(meta))?;
         let (n_emb, n_feat) = (spec.embedding_std.len(), spec.feature_std.len());
         let mut labels = Vec::new();
         for l in &file.labels {
@@ -183,11 +183,9 @@ impl PersonalProfile {
     }
 }
 
-pub(super) fn no_profiles(model: &EmotionModel) -> Error {
-    Error::InvalidInput(format!(
-        "model {} has no \"personal\" block in its metadata, so it takes no personal profiles",
-        model.metadata().name
-    ))
+/// The error for a model whose metadata has no `personal` block.
+pub(crate) fn no_profiles(meta: &ModelMetadata) -> Error {
+    Error::InvalidInput(format!("model {} has no \"personal\" block in its metadata, so it takes no personal profiles", meta.name))
 }
 
 /// Refuses a profile made with another model, naming both fingerprints.

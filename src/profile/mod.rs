@@ -21,6 +21,7 @@ use crate::Result;
 
 pub use enrol::{ProfileBuilder, MIN_CLIPS_PER_LABEL, MIN_SPEECH_SECONDS_PER_LABEL};
 pub use file::{MAX_PROFILE_BYTES, PROFILE_FORMAT_VERSION};
+pub(crate) use file::no_profiles;
 
 /// One enrolled label: how much the person gave, and its two prototypes.
 #[derive(Debug, Clone, PartialEq)]
@@ -90,6 +91,16 @@ impl PersonalProfile {
     pub(crate) fn label_indices(&self, model_labels: &[String]) -> Vec<usize> {
         self.labels.iter().filter_map(|l| model_labels.iter().position(|m| *m == l.label)).collect()
     }
+}
+
+/// Element-wise mean of equally long vectors (empty for none).
+pub(crate) fn mean_vector(vectors: &[Vec<f32>]) -> Vec<f32> {
+    let n = vectors.first().map_or(0, Vec::len);
+    let mut sum = vec![0.0f64; n];
+    for v in vectors {
+        sum.iter_mut().zip(v).for_each(|(s, &x)| *s += f64::from(x));
+    }
+    sum.into_iter().map(|s| (s / vectors.len().max(1) as f64) as f32).collect()
 }
 
 fn softmax_f64(scores: &[f64], temperature: f64) -> Vec<f64> {
