@@ -13,11 +13,14 @@
 use serde::Serialize;
 
 use crate::calibration::speaker_profile;
+use crate::classify::Personal;
 use crate::decision::{Decider, State};
 use crate::features::SpeakerProfile;
 use crate::front_end::FrontEnd;
 use crate::incremental::RingState;
 use crate::model::EmotionModel;
+use crate::profile::window_stats::WindowStats;
+use crate::profile::PersonalProfile;
 use crate::{Error, Result};
 
 pub use crate::decision::State as StreamState;
@@ -73,6 +76,17 @@ pub struct Prediction {
     pub level_db: f32,
     /// Whether a calibration sample of this speaker is in use.
     pub calibrated: bool,
+    /// The id of the personal profile mixed in, if any (left out of the JSON otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub personal: Option<String>,
+}
+
+/// A profile at work in the stream: its mixing, and the window's MFCC statistics it needs.
+struct LiveProfile {
+    personal: Personal,
+    stats: WindowStats,
+    /// Whether the stream's calibration is the profile's (and goes with it).
+    owns_calibration: bool,
 }
 
 /// A live classifier. Owns the model; [`EmotionStream::model_mut`] lends it out for
@@ -94,6 +108,7 @@ pub struct EmotionStream {
     ring: Option<RingState>,
     /// Frames normalised since the ring was last brought up to date.
     new_frames: usize,
+    profile: Option<LiveProfile>,
 }
 
 impl EmotionStream {
@@ -127,6 +142,7 @@ impl EmotionStream {
             failed: None,
             ring: if config.incremental { model.new_ring() } else { None },
             new_frames: 0,
+            profile: None,
             config,
             model,
         };
@@ -181,6 +197,9 @@ impl EmotionStream {
         self.smoothed = None;
         self.failed = None;
         self.new_frames = usize::MAX; // every activation in the ring is stale
+        if let Some(p) = self.profile.as_mut() {
+            p.stats.clear();
+        }
     }
 
     /// Calibrates the stream to a speaker from a sample of their ordinary, calm speech
@@ -195,12 +214,45 @@ impl EmotionStream {
     /// `None` forgets it ("new speaker"); starts again either way.
     pub fn set_calibration(&mut self, profile: Option<SpeakerProfile>) -> Result<()> {
         self.front.set_calibration(profile)?;
+        if let Some(p) = self.profile.as_mut() {
+            p.owns_calibration = false; // the caller's calibration stays when the profile goes
+        }
         self.reset();
         Ok(())
     }
 
     pub fn calibration(&self) -> Option<&SpeakerProfile> {
         self.front.calibration()
+    }
+
+    /// Mixes a person's profile into every prediction (see [`crate::profile`]), or with
+    /// `None` stops doing so; starts again either way. A profile with enrolled neutral clips
+    /// brings its calibration, which replaces the stream's and leaves with the profile. A
+    /// profile of another model is refused and the previous one stays.
+    pub fn set_profile(&mut self, profile: Option<PersonalProfile>) -> Result<()> {
+        let next = match profile {
+            Some(profile) => {
+                profile.check_model(&self.model)?;
+                let meta = self.model.metadata();
+                let personal = Personal::new(&profile, meta)?;
+                let stats = WindowStats::new(meta.window_frames, personal.spec.min_active_frames);
+                Some(LiveProfile { owns_calibration: profile.calibration.is_some(), personal, stats })
+            }
+            None => None,
+        };
+        let previous_owned = self.profile.as_ref().is_some_and(|p| p.owns_calibration);
+        match &next {
+            Some(p) if p.owns_calibration => self.front.set_calibration(p.personal.profile.calibration.clone())?,
+            _ if previous_owned => self.front.set_calibration(None)?,
+            _ => {}
+        }
+        self.profile = next;
+        self.reset();
+        Ok(())
+    }
+
+    pub fn profile(&self) -> Option<&PersonalProfile> {
+        self.profile.as_ref().map(|p| &p.personal.profile)
     }
 
     /// Feeds samples at the input rate; returns the predictions of every hop that completed.
@@ -237,8 +289,12 @@ impl EmotionStream {
     /// hop's level.
     fn consume(&mut self, range: std::ops::Range<usize>) {
         let new_frames = &mut self.new_frames;
-        let fed = self.front.feed(range, |_| {
+        let mut stats = self.profile.as_mut().map(|p| &mut p.stats);
+        let fed = self.front.feed(range, |frame| {
             *new_frames = new_frames.saturating_add(1);
+            if let Some(s) = stats.as_mut() {
+                s.push(frame.raw, frame.active);
+            }
             Ok(())
         });
         let samples = fed.unwrap_or_default(); // the callback never fails
@@ -254,7 +310,7 @@ impl EmotionStream {
         self.hop_count = 0;
         let time_s = self.total_samples as f64 / rate;
         let window = self.front.window().contiguous();
-        let out = match self.ring.as_mut() {
+        let mut out = match self.ring.as_mut() {
             Some(ring) => {
                 let new_frames = std::mem::take(&mut self.new_frames);
                 self.model.predict_incremental(ring, window, new_frames)?
@@ -262,6 +318,13 @@ impl EmotionStream {
             None => self.model.predict(window)?,
         };
         let calibrated = self.front.calibration().is_some();
+        let personal = match &self.profile {
+            Some(p) => {
+                out.probabilities = p.personal.apply(&out.probabilities, &out.embedding, &p.stats.stats())?;
+                Some(p.personal.profile.id.clone())
+            }
+            None => None,
+        };
         if !self.decider.is_speech(&out) {
             let probabilities = self.smoothed.take().unwrap_or_else(|| out.probabilities.clone());
             let confidence = probabilities.iter().copied().fold(0.0, f32::max);
@@ -275,6 +338,7 @@ impl EmotionStream {
                 speech_probability: out.speech_probability,
                 level_db,
                 calibrated,
+                personal,
             });
         }
         let alpha = self.config.smoothing;
@@ -293,6 +357,7 @@ impl EmotionStream {
             speech_probability: out.speech_probability,
             level_db,
             calibrated,
+            personal,
         };
         self.smoothed = Some(smoothed);
         Ok(prediction)

@@ -11,6 +11,7 @@ use std::path::PathBuf;
 
 use speech_emotion::classify::{classify_clip, ClipOptions};
 use speech_emotion::profile::{LabelPrototype, MAX_PROFILE_BYTES};
+use speech_emotion::stream::{EmotionStream, StreamConfig};
 use speech_emotion::{EmotionModel, PersonalProfile, ProfileBuilder};
 
 fn korean() -> PathBuf {
@@ -207,4 +208,36 @@ fn damaged_foreign_or_huge_profiles_are_refused() {
 fn base64_of(v: &[f32]) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.encode(v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>())
+}
+
+#[test]
+fn a_live_stream_mixes_the_profile_into_every_update_as_clips_do() {
+    let mut model = EmotionModel::embedded().unwrap();
+    let profile = small_profile(&mut model);
+    let (held_out, rate) = common::load_clip("Actor_01/03-01-05-01-01-01-01.flac"); // not enrolled
+    let options = ClipOptions { profile: Some(profile.clone()), ..ClipOptions::default() };
+    let clip = classify_clip(&mut model, &held_out, f64::from(rate), &options).unwrap();
+    let mut stream = EmotionStream::new(model, f64::from(rate), StreamConfig::default()).unwrap();
+    stream.set_profile(Some(profile.clone())).unwrap();
+    assert!(stream.calibration().is_some(), "the profile's neutral clips calibrate the stream");
+    let updates = stream.push(&held_out).unwrap();
+    assert!(updates.iter().all(|p| p.personal.as_deref() == Some(profile.id.as_str()) && p.calibrated));
+    // The update at 3 s has the clip's first window (0–3 s), and the same personal probabilities.
+    let segment = &clip.segments[0];
+    let same = updates.iter().find(|p| (p.time_s - segment.end_s).abs() < 0.02).expect("an update at the segment's end");
+    for (a, b) in same.raw_probabilities.iter().zip(&segment.probabilities) {
+        assert!((a - b).abs() < 1e-4, "stream {:?} vs clip {:?}", same.raw_probabilities, segment.probabilities);
+    }
+    // Without the profile the stream is the global model again, and its calibration left with it.
+    stream.set_profile(None).unwrap();
+    assert!(stream.calibration().is_none());
+    let plain = stream.push(&held_out).unwrap();
+    assert!(plain.iter().all(|p| p.personal.is_none() && !p.calibrated));
+    // A profile of another model is refused and the stream keeps the one it had.
+    stream.set_profile(Some(profile.clone())).unwrap();
+    let mut foreign = profile.clone();
+    foreign.model_fingerprint = "0123456789abcdef".into();
+    assert!(stream.set_profile(Some(foreign)).unwrap_err().to_string().contains("enrol again"));
+    assert_eq!(stream.profile().map(|p| p.id.as_str()), Some(profile.id.as_str()));
+    assert!(stream.calibration().is_some());
 }

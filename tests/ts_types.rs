@@ -25,7 +25,14 @@ fn ts_interfaces() -> BTreeMap<String, BTreeSet<String>> {
         let name = block.split_whitespace().next().unwrap().to_string();
         let body = block.split('{').nth(1).unwrap().split('}').next().unwrap();
         // Record<string, string> has no ';' inside, so ';' separates fields.
-        let fields = body.split(';').filter_map(|f| f.split(':').next()).map(str::trim).filter(|f| !f.is_empty()).map(String::from).collect();
+        // `personal?:` is optional; the Rust side then leaves it out of the JSON when empty.
+        let fields = body
+            .split(';')
+            .filter_map(|f| f.split(':').next())
+            .map(|f| f.trim().trim_end_matches('?'))
+            .filter(|f| !f.is_empty())
+            .map(String::from)
+            .collect();
         out.insert(name, fields);
     }
     out
@@ -58,10 +65,12 @@ fn typescript_declarations_match_the_serialised_rust_types() {
     let ts = ts_interfaces();
     let (clip, rate) = common::load_clip("Actor_08/03-01-03-02-02-01-08.flac");
     let mut model = EmotionModel::embedded().unwrap();
-    let result = classify_clip(&mut model, &clip, rate as f64, &ClipOptions::default()).unwrap();
+    let mut result = classify_clip(&mut model, &clip, rate as f64, &ClipOptions::default()).unwrap();
+    result.personal = Some("profile-0".into()); // optional: present with a profile
     let segment = serde_json::to_value(&result.segments[0]).unwrap();
     let mut stream = EmotionStream::new(EmotionModel::embedded().unwrap(), rate as f64, StreamConfig::default()).unwrap();
-    let prediction = stream.push(&clip).unwrap().remove(0);
+    let mut prediction = stream.push(&clip).unwrap().remove(0);
+    prediction.personal = Some("profile-0".into());
     let calm: Vec<f32> = clip.iter().cycle().take(rate as usize * 12).copied().collect();
     let profile = speaker_profile(&mut model, &calm, rate as f64).unwrap();
 
@@ -69,6 +78,16 @@ fn typescript_declarations_match_the_serialised_rust_types() {
     assert_eq!(ts["Segment"], keys(segment), "Segment");
     assert_eq!(ts["Prediction"], keys(serde_json::to_value(&prediction).unwrap()), "Prediction");
     assert_eq!(ts["SpeakerProfile"], keys(serde_json::to_value(&profile).unwrap()), "SpeakerProfile");
+    let enrolment = speech_emotion::ProfileBuilder::new(&model).unwrap();
+    assert_eq!(ts["EnrolledLabel"], keys(serde_json::to_value(&enrolment.status()[0]).unwrap()), "EnrolledLabel");
+    let summary = speech_emotion::profile::ProfileSummary {
+        id: String::new(),
+        model: String::new(),
+        labels: vec![speech_emotion::profile::ProfileLabel { label: String::new(), clips: 2, speech_seconds: 3.0 }],
+        calibrated: true,
+    };
+    assert_eq!(ts["ProfileSummary"], keys(serde_json::to_value(&summary).unwrap()), "ProfileSummary");
+    assert_eq!(ts["ProfileLabel"], keys(serde_json::to_value(&summary.labels[0]).unwrap()), "ProfileLabel");
     assert_eq!(ts["ModelInfo"], wasm_struct_fields_camel("ModelInfo<'a>"), "ModelInfo");
     let incremental = StreamingMode::Incremental { receptive_field: 23, chunk_frames: 25 };
     let full = StreamingMode::FullWindow { reason: String::new() };

@@ -14,6 +14,15 @@ pub const MIN_SPEECH_SECONDS_PER_LABEL: f64 = 3.0;
 /// The label whose clips are also the calibration.
 const BASELINE_LABEL: &str = "neutral";
 
+/// One label's enrolment so far ([`ProfileBuilder::status`]).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct EnrolledLabel {
+    pub label: String,
+    pub clips: usize,
+    /// Seconds of audio (speech is counted when the profile is built).
+    pub audio_seconds: f64,
+}
+
 /// Labelled clips of one person, turned into a profile by [`ProfileBuilder::finish`]. The
 /// clips stay in memory until then (the neutral ones must be known first: they are the
 /// calibration every clip is heard with).
@@ -62,6 +71,14 @@ impl ProfileBuilder {
         self.meta.labels.iter().enumerate().map(|(i, l)| (l.clone(), count(i))).collect()
     }
 
+    /// What each model label has so far: clips and seconds of audio (what an enrolment
+    /// screen shows, with what is still missing).
+    pub fn status(&self) -> Vec<EnrolledLabel> {
+        let seconds = |i| self.clips.iter().filter(|c| c.label == i).map(|c| c.samples.len() as f64 / c.rate).sum();
+        let counts = self.clips_per_label();
+        counts.into_iter().enumerate().map(|(i, (label, clips))| EnrolledLabel { label, clips, audio_seconds: seconds(i) }).collect()
+    }
+
     fn label_index(&self, label: &str) -> Result<usize> {
         let wanted = label.trim().to_lowercase();
         let name = self.meta.canonical_label(&wanted);
@@ -74,7 +91,7 @@ impl ProfileBuilder {
     /// with it, and each label's clips become its prototypes. Refuses fewer than 2 labels,
     /// a label with fewer than [`MIN_CLIPS_PER_LABEL`] clips or [`MIN_SPEECH_SECONDS_PER_LABEL`]
     /// of speech, and any clip without speech, each saying what to record.
-    pub fn finish(self, model: &mut EmotionModel) -> Result<PersonalProfile> {
+    pub fn finish(&self, model: &mut EmotionModel) -> Result<PersonalProfile> {
         if model.metadata() != &self.meta {
             return Err(Error::InvalidInput("the model changed during enrolment; enrol again".into()));
         }

@@ -19,7 +19,7 @@ use crate::features::SpeakerProfile;
 use crate::model::{EmotionModel, PersonalSpec};
 use crate::Result;
 
-pub use enrol::{ProfileBuilder, MIN_CLIPS_PER_LABEL, MIN_SPEECH_SECONDS_PER_LABEL};
+pub use enrol::{EnrolledLabel, ProfileBuilder, MIN_CLIPS_PER_LABEL, MIN_SPEECH_SECONDS_PER_LABEL};
 pub use file::{MAX_PROFILE_BYTES, PROFILE_FORMAT_VERSION};
 pub(crate) use file::no_profiles;
 
@@ -50,7 +50,34 @@ pub struct PersonalProfile {
     pub calibration: Option<SpeakerProfile>,
 }
 
+/// What a profile holds, without its vectors: what an application shows about it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ProfileSummary {
+    pub id: String,
+    pub model: String,
+    pub labels: Vec<ProfileLabel>,
+    /// Whether its neutral clips calibrate (see [`PersonalProfile::calibration`]).
+    pub calibrated: bool,
+}
+
+/// One enrolled label in a [`ProfileSummary`].
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ProfileLabel {
+    pub label: String,
+    pub clips: usize,
+    pub speech_seconds: f64,
+}
+
 impl PersonalProfile {
+    pub fn summary(&self) -> ProfileSummary {
+        ProfileSummary {
+            id: self.id.clone(),
+            model: self.model_name.clone(),
+            labels: self.labels.iter().map(|l| ProfileLabel { label: l.label.clone(), clips: l.clips, speech_seconds: l.speech_seconds }).collect(),
+            calibrated: self.calibration.is_some(),
+        }
+    }
+
     /// Fewest clips of any enrolled label: how much the person's part weighs.
     pub fn clips_per_label(&self) -> usize {
         self.labels.iter().map(|l| l.clips).min().unwrap_or(0)

@@ -26,6 +26,11 @@ impl WindowStats {
         self.frames.push_back((frame, active));
     }
 
+    /// Forgets every frame (the stream started again).
+    pub(crate) fn clear(&mut self) {
+        self.frames.clear();
+    }
+
     /// `[mean of each coefficient…, standard deviation of each…]` over the window so far.
     pub(crate) fn stats(&self) -> Vec<f32> {
         let n = self.frames.front().map_or(0, |(f, _)| f.len());

@@ -8,6 +8,7 @@ use wasm_bindgen::prelude::*;
 use speech_emotion::classify::{classify_clip, ClipClassifier, ClipOptions};
 use speech_emotion::features::StreamingMfcc;
 use speech_emotion::model::EmotionModel;
+use speech_emotion::profile::{PersonalProfile, ProfileBuilder};
 use speech_emotion::stream::{EmotionStream, StreamConfig};
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -16,7 +17,7 @@ export type StreamState = "emotion" | "uncertain" | "no_speech";
 export interface Prediction {
   time_s: number; state: StreamState; label: string | null; confidence: number;
   probabilities: number[]; raw_probabilities: number[]; speech_probability: number;
-  level_db: number; calibrated: boolean;
+  level_db: number; calibrated: boolean; personal?: string;
 }
 export interface Segment {
   start_s: number; end_s: number; speech: boolean; speech_probability: number;
@@ -24,8 +25,11 @@ export interface Segment {
 }
 export interface ClipResult {
   duration_s: number; state: StreamState; label: string | null; confidence: number;
-  probabilities: number[]; labels: string[]; speech: boolean; calibrated: boolean; segments: Segment[];
+  probabilities: number[]; labels: string[]; speech: boolean; calibrated: boolean; personal?: string; segments: Segment[];
 }
+export interface ProfileSummary { id: string; model: string; labels: ProfileLabel[]; calibrated: boolean; }
+export interface ProfileLabel { label: string; clips: number; speech_seconds: number; }
+export interface EnrolledLabel { label: string; clips: number; audio_seconds: number; }
 export interface SpeakerProfile { sum: number[]; active_frames: number; active_seconds: number; }
 export interface ModelInfo {
   name: string; fingerprint: string; labels: string[]; labelAliases: Record<string, string>; sampleRate: number;
@@ -187,10 +191,41 @@ impl Engine {
         self.stream.calibration().is_some()
     }
 
-    /// Classifies a whole mono clip at `sampleRate` Hz, with a per-segment timeline.
+    /// Mixes a personal profile (the JSON `finishEnrolment` returned, or an exported file)
+    /// into every later result, live and clips, or with `null` stops; the stream starts
+    /// again. A profile that cannot be used is refused and the previous one stays.
+    #[wasm_bindgen(js_name = setProfile, unchecked_return_type = "ProfileSummary | null")]
+    pub fn set_profile(&mut self, json: Option<String>) -> Result<JsValue, JsError> {
+        let profile = json.map(|j| PersonalProfile::from_json(&j, self.stream.model())).transpose().map_err(js_err)?;
+        let summary = profile.as_ref().map(PersonalProfile::summary);
+        self.stream.set_profile(profile).map_err(js_err)?;
+        to_js(&summary)
+    }
+
+    /// Checks a profile's JSON against this model without using it, and says what it holds.
+    #[wasm_bindgen(js_name = readProfile, unchecked_return_type = "ProfileSummary")]
+    pub fn read_profile(&self, json: &str) -> Result<JsValue, JsError> {
+        to_js(&PersonalProfile::from_json(json, self.stream.model()).map_err(js_err)?.summary())
+    }
+
+    /// Starts collecting a person's labelled clips for a profile of this engine's model.
+    #[wasm_bindgen(js_name = beginEnrolment)]
+    pub fn begin_enrolment(&self) -> Result<Enrolment, JsError> {
+        Ok(Enrolment { builder: ProfileBuilder::new(self.stream.model()).map_err(js_err)? })
+    }
+
+    /// Builds the profile from an enrolment's clips: its JSON, which nothing stores (pass it
+    /// to `setProfile`, or keep it where the user chose). The enrolment keeps its clips.
+    #[wasm_bindgen(js_name = finishEnrolment)]
+    pub fn finish_enrolment(&mut self, enrolment: &Enrolment) -> Result<String, JsError> {
+        Ok(enrolment.builder.finish(self.stream.model_mut()).map_err(js_err)?.to_json())
+    }
+
+    /// Classifies a whole mono clip at `sampleRate` Hz, with a per-segment timeline; with
+    /// `profile` (a profile's JSON) that profile instead of the engine's.
     #[wasm_bindgen(js_name = classifyClip, unchecked_return_type = "ClipResult")]
-    pub fn classify_clip(&mut self, samples: &[f32], sample_rate: f64) -> Result<JsValue, JsError> {
-        let options = self.clip_options();
+    pub fn classify_clip(&mut self, samples: &[f32], sample_rate: f64, profile: Option<String>) -> Result<JsValue, JsError> {
+        let options = self.clip_options(profile)?;
         let result = classify_clip(self.stream.model_mut(), samples, sample_rate, &options).map_err(js_err)?;
         to_js(&result)
     }
@@ -199,8 +234,8 @@ impl Engine {
     /// read a block at a time): memory stays at one model window, however long the clip.
     /// The result equals `classifyClip` on the whole clip. Replaces an unfinished clip.
     #[wasm_bindgen(js_name = beginClip)]
-    pub fn begin_clip(&mut self, sample_rate: f64) -> Result<(), JsError> {
-        let options = self.clip_options();
+    pub fn begin_clip(&mut self, sample_rate: f64, profile: Option<String>) -> Result<(), JsError> {
+        let options = self.clip_options(profile)?;
         self.clip = Some(ClipClassifier::new(self.stream.model().metadata(), sample_rate, &options).map_err(js_err)?);
         Ok(())
     }
@@ -223,8 +258,41 @@ impl Engine {
         to_js(&clip.finish(self.stream.model_mut()).map_err(js_err)?)
     }
 
-    fn clip_options(&self) -> ClipOptions {
-        ClipOptions { calibration: self.stream.calibration().cloned(), ..ClipOptions::default() }
+    /// The engine's calibration and profile, or the given profile with its own calibration.
+    fn clip_options(&self, profile: Option<String>) -> Result<ClipOptions, JsError> {
+        let profile = match profile {
+            Some(json) => Some(PersonalProfile::from_json(&json, self.stream.model()).map_err(js_err)?),
+            None => self.stream.profile().cloned(),
+        };
+        let calibration = match &profile {
+            Some(p) if p.calibration.is_some() => None, // the profile brings its own
+            _ => self.stream.calibration().cloned(),
+        };
+        Ok(ClipOptions { calibration, profile, ..ClipOptions::default() })
+    }
+}
+
+/// A person's labelled clips on the way to a personal profile (`Engine.beginEnrolment`).
+/// The clips stay in this object's memory only.
+#[wasm_bindgen]
+pub struct Enrolment {
+    builder: ProfileBuilder,
+}
+
+#[wasm_bindgen]
+impl Enrolment {
+    /// Adds a mono clip at `sampleRate` Hz of `label` (a model label or an alias); returns
+    /// what every label has so far.
+    #[wasm_bindgen(unchecked_return_type = "EnrolledLabel[]")]
+    pub fn add(&mut self, samples: &[f32], sample_rate: f64, label: &str) -> Result<JsValue, JsError> {
+        self.builder.enrol(samples, sample_rate, label).map_err(js_err)?;
+        self.status()
+    }
+
+    /// Clips and seconds of audio per model label so far.
+    #[wasm_bindgen(unchecked_return_type = "EnrolledLabel[]")]
+    pub fn status(&self) -> Result<JsValue, JsError> {
+        to_js(&self.builder.status())
     }
 }
 

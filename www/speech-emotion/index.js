@@ -6,6 +6,9 @@
 //   import { listen, classifyFile } from "speech-emotion";
 //   const listener = await listen({ onPrediction: (p) => console.log(p.label, p.probabilities) });
 //   const result = await classifyFile(file);
+//   const me = await createProfile();        // a personal profile from the user's own clips
+//   await me.enrol(samples, rate, "happy");  // … 2+ clips of 2+ emotions, then:
+//   await listen({ profile: me, onPrediction });
 import { Capture } from "./capture.js";
 import { SpeechEmotionError, MAX_WHOLE_FILE_BYTES, readFailure, tooLarge } from "./errors.js";
 
@@ -73,6 +76,9 @@ export class SpeechEmotion extends EventTarget {
     this.nextId = 1;
     this.listener = null;
     this.closed = false;
+    /** The personal profile in use (its summary), or null. */
+    this.profile = null;
+    this.nextHandle = 1;
     this.capture = new Capture({ onEnded: (error) => this.endListening(error) });
     if (prepareListening) this.capture.prepare();
     this.ready = this.startWorker();
@@ -102,6 +108,7 @@ export class SpeechEmotion extends EventTarget {
     this.pending.delete(data.id);
     if (data.type === "ready") {
       this.info = data.info;
+      this.profile = null; // a new model (or a restart) starts without a profile
       this.custom = data.custom;
       this.starting?.resolve(this.info);
       this.starting = null;
@@ -156,9 +163,10 @@ export class SpeechEmotion extends EventTarget {
    * @param {(state: "listening"|"stopped", error?: SpeechEmotionError) => void} [options.onState]
    * @param {(peak: number) => void} [options.onLevel] input peak 0…1, once per frame
    */
-  async listen({ onPrediction, onState, onLevel } = {}) {
+  async listen({ onPrediction, onState, onLevel, profile } = {}) {
     await this.ready;
     this.stopListening();
+    if (profile !== undefined) await this.useProfile(profile);
     const sampleRate = await this.capture.start((rate, port) => this.worker.postMessage({ type: "start", sampleRate: rate, port }, [port]), onLevel);
     const forward = (e) => onPrediction?.(e.detail);
     this.addEventListener("prediction", forward);
@@ -204,21 +212,24 @@ export class SpeechEmotion extends EventTarget {
    * Classifies a recording: a WAV is read a block at a time in the Worker (any length,
    * flat memory); any other format is decoded by the browser (decodeAudioData).
    * @param {Blob} file
-   * @param {{onProgress?: (p: {seconds: number, total: number}) => void}} [options]
+   * @param {{onProgress?: (p: {seconds: number, total: number}) => void, profile?: Profile | string}} [options]
+   *   profile: this personal profile for this file (default: the one in use, if any)
    */
-  async classifyFile(file, { onProgress } = {}) {
+  async classifyFile(file, { onProgress, profile } = {}) {
     await this.ready;
-    const streamed = await this.request({ type: "classify-file", file }, [], onProgress);
+    const json = await profileJson(profile);
+    const streamed = await this.request({ type: "classify-file", file, profile: json }, [], onProgress);
     if (streamed) return streamed;
     const { samples, sampleRate } = await this.decode(file);
-    return this.request({ type: "classify", samples, sampleRate }, [samples.buffer]);
+    return this.request({ type: "classify", samples, sampleRate, profile: json }, [samples.buffer]);
   }
 
   /** Classifies mono samples at any rate (the engine resamples). */
-  async classify(samples, sampleRate) {
+  async classify(samples, sampleRate, { profile } = {}) {
     await this.ready;
+    const json = await profileJson(profile);
     const copy = Float32Array.from(samples);
-    return this.request({ type: "classify", samples: copy, sampleRate }, [copy.buffer]);
+    return this.request({ type: "classify", samples: copy, sampleRate, profile: json }, [copy.buffer]);
   }
 
   /** Mono samples of any format the browser decodes, at the model's rate. Read whole:
@@ -292,6 +303,34 @@ export class SpeechEmotion extends EventTarget {
     return this.request({ type: "new-speaker" });
   }
 
+  // ---- personal profile ----------------------------------------------------------------
+
+  /** A new, empty personal profile for this engine's model (see Profile). */
+  createProfile() {
+    return new Profile(this);
+  }
+
+  /**
+   * Mixes a personal profile into every later result, live and files (a Profile, its
+   * exported JSON text or file), or with null stops. Resolves with what it holds; rejects
+   * with "profile-invalid" (the previous profile stays) when this model cannot use it.
+   */
+  async useProfile(profile) {
+    await this.ready;
+    const json = await profileJson(profile);
+    this.profile = await this.request({ type: "use-profile", json });
+    this.emit("profile", this.profile);
+    return this.profile;
+  }
+
+  /** Reads an exported profile (JSON text or a file) and checks it against this model. */
+  async importProfile(source) {
+    await this.ready;
+    const json = typeof source === "string" ? source : await source.text();
+    const summary = await this.request({ type: "read-profile", json });
+    return new Profile(this, { json, summary });
+  }
+
   /** Stops listening and the Worker. */
   close() {
     this.stopListening();
@@ -300,6 +339,102 @@ export class SpeechEmotion extends EventTarget {
     this.rejectAll(new SpeechEmotionError("engine-closed", "This SpeechEmotion was closed."));
   }
 }
+
+// ---- personal profile ------------------------------------------------------------------
+
+/** A profile's JSON: from a Profile (built first when it has new clips), text, or a file. */
+async function profileJson(profile) {
+  if (profile === undefined || profile === null) return null;
+  if (profile instanceof Profile) return (await profile.build()).json;
+  if (typeof profile === "string") return profile;
+  if (profile instanceof Blob) return profile.text();
+  throw new SpeechEmotionError("profile-invalid", "A profile is a Profile, its exported JSON text, or a file of it.");
+}
+
+/**
+ * A person's profile: a few labelled clips of their own voice (2 or more emotions, each at
+ * least 2 clips and 3 s of speech), from which every result also learns how this person
+ * sounds. Clips and profile stay in the Worker's and this object's memory; nothing is stored
+ * or sent unless the caller keeps `json` somewhere.
+ */
+export class Profile {
+  constructor(engine, { json = null, summary = null } = {}) {
+    this.engine = engine;
+    this.handle = engine.nextHandle++;
+    /** The built profile's JSON (export it as a file), or null until built. */
+    this.json = json;
+    /** What the built profile holds: {id, model, labels: [{label, clips, speech_seconds}], calibrated}. */
+    this.summary = summary;
+    /** What each model label has so far: [{label, clips, audio_seconds}]. */
+    this.status = [];
+    this.changed = false;
+  }
+
+  get id() {
+    return this.summary?.id ?? null;
+  }
+
+  /** Adds a mono clip at `sampleRate` Hz of `label` (one of the model's labels). */
+  async enrol(samples, sampleRate, label) {
+    await this.engine.ready;
+    const copy = Float32Array.from(samples);
+    return this.enrolled(await this.engine.request({ type: "enrol", handle: this.handle, samples: copy, sampleRate, label }, [copy.buffer]));
+  }
+
+  /** Adds a recording (any format the browser decodes) of `label`. */
+  async enrolFile(file, label) {
+    await this.engine.ready;
+    const { samples, sampleRate } = await this.engine.decode(file);
+    return this.enrol(samples, sampleRate, label);
+  }
+
+  /** Adds the next `seconds` of the live microphone as a clip of `label` (listen() first). */
+  async enrolLive(label, seconds = ENROL_SECONDS) {
+    await this.engine.ready;
+    return this.enrolled(await this.engine.request({ type: "enrol-live", handle: this.handle, label, seconds }));
+  }
+
+  enrolled(status) {
+    this.status = status;
+    this.changed = true;
+    return status;
+  }
+
+  /** Labels that still need clips before build() can succeed, and what each lacks. */
+  get missing() {
+    const enrolled = this.status.filter((l) => l.clips > 0);
+    const short = enrolled.filter((l) => l.clips < MIN_CLIPS_PER_LABEL).map((l) => ({ label: l.label, clips: MIN_CLIPS_PER_LABEL - l.clips }));
+    const labels = enrolled.length < 2 ? [{ label: null, clips: MIN_CLIPS_PER_LABEL, emotions: 2 - enrolled.length }] : [];
+    return [...short, ...labels];
+  }
+
+  /** Builds the profile from the clips (again only when clips were added since). Rejects
+   * with "enrolment-failed" and a message that says what to record. */
+  async build() {
+    if (!this.changed && this.json) return { json: this.json, summary: this.summary };
+    await this.engine.ready;
+    const { json, summary } = await this.engine.request({ type: "enrol-build", handle: this.handle });
+    Object.assign(this, { json, summary, changed: false });
+    return { json, summary };
+  }
+
+  /** The profile as a file's text, to keep or move to another device (built first). */
+  async export() {
+    return (await this.build()).json;
+  }
+
+  /** Drops the clips (the built profile, if any, stays usable). */
+  async forgetClips() {
+    this.status = [];
+    this.changed = false;
+    await this.engine.request({ type: "enrol-forget", handle: this.handle });
+  }
+}
+
+/** Seconds `Profile.enrolLive()` records by default. */
+export const ENROL_SECONDS = 4;
+/** Clips each enrolled emotion needs (the engine's rule; it says so when refused). */
+export const MIN_CLIPS_PER_LABEL = 2;
 
 // ---- one-line use: a shared engine, made on first use ----------------------------------
 
@@ -315,6 +450,15 @@ export function sharedEngine() {
  * Listens to the microphone with the shared engine.
  * `model: {onnx, metadata}` loads that model first (see SpeechEmotion.loadModel).
  */
+/** A new personal profile on the shared engine (see Profile). */
+export const createProfile = () => sharedEngine().createProfile();
+
+/** Mixes a profile into the shared engine's results (see SpeechEmotion.useProfile). */
+export const useProfile = (profile) => sharedEngine().useProfile(profile);
+
+/** Reads an exported profile with the shared engine (see SpeechEmotion.importProfile). */
+export const importProfile = (source) => sharedEngine().importProfile(source);
+
 export async function listen({ model, ...options } = {}) {
   const engine = sharedEngine();
   if (model) await engine.loadModel(model.onnx, model.metadata);

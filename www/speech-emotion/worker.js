@@ -10,11 +10,18 @@
 //      {id, type: "calibrate", samples, sampleRate}            the speaker's calm speech
 //      {id, type: "calibrate-live", seconds}                   … taken from the live stream
 //      {id, type: "new-speaker"}                               forget the calibration
+//      {id, type: "enrol", handle, samples, sampleRate, label}  a clip for profile `handle`
+//      {id, type: "enrol-live", handle, label, seconds}        … taken from the live stream
+//      {id, type: "enrol-build", handle}                       its clips → the profile's JSON
+//      {id, type: "enrol-forget", handle}                      drop its clips
+//      {id, type: "use-profile", json}                         mix a profile in (null: none)
+//      {id, type: "read-profile", json}                        check one, say what it holds
+//      classify and classify-file take `profile` (JSON) too: that profile for that clip
 // Out: {id?, type: "ready", info, custom} | {type: "prediction", prediction}
 //      | {id, type: "result", result} (null for a file that is not a WAV read in pieces)
 //      | {id, type: "progress", seconds, total} | {id, type: "calibration", profile}
 //      | {id?, type: "error", code, message, fatal?, during}   (code: errors.js CODES)
-// The calibration lives in this worker's memory only.
+// The calibration, the enrolment clips and the profile live in this worker's memory only.
 import "./wasm-build.js";
 import { readFailure } from "./errors.js";
 import { readWavHeader, wavPieces } from "./wav-reader.js";
@@ -28,6 +35,17 @@ let engine = null;
 let live = null; // {port, rate, recording?}
 let startError = null;
 let profile = null; // the speaker's calibration, or null
+const enrolments = new Map(); // handle → wasm Enrolment (a person's clips, this model)
+
+function enrolment(handle) {
+  if (!enrolments.has(handle)) enrolments.set(handle, engine.beginEnrolment());
+  return enrolments.get(handle);
+}
+
+function forgetEnrolments() {
+  for (const e of enrolments.values()) e.free();
+  enrolments.clear();
+}
 
 const makeEngine = (model) => (model ? wasm.Engine.withModel(new Uint8Array(model.onnx), model.metadata) : new wasm.Engine());
 
@@ -56,7 +74,15 @@ const ready = (async () => {
 });
 
 // The error code of a failed request, by what was asked (model loading reports its own).
-const CODE_OF = { calibrate: "calibration-failed", "calibrate-live": "calibration-failed" };
+const CODE_OF = {
+  calibrate: "calibration-failed",
+  "calibrate-live": "calibration-failed",
+  enrol: "enrolment-failed",
+  "enrol-live": "enrolment-failed",
+  "enrol-build": "enrolment-failed",
+  "use-profile": "profile-invalid",
+  "read-profile": "profile-invalid",
+};
 
 function fail(e, extra = {}) {
   // A Rust panic arrives as a RuntimeError: that instance can no longer be trusted.
@@ -91,7 +117,7 @@ function startLive(sampleRate, port) {
   };
 }
 
-// Collects `seconds` of the live stream, then calibrates from it.
+// Collects `needed` samples of the live stream, then hands them to `rec.done`.
 function record(rec, chunk) {
   rec.chunks.push(chunk.slice());
   rec.length += chunk.length;
@@ -101,11 +127,15 @@ function record(rec, chunk) {
   for (const c of rec.chunks) samples.set(c, (at += c.length) - c.length);
   live.recording = null;
   try {
-    profile = engine.calibrate(samples, live.rate);
-    postMessage({ id: rec.id, type: "calibration", profile: summary() });
+    rec.done(samples, live.rate);
   } catch (e) {
-    fail(e, { id: rec.id, during: "calibrate" });
+    fail(e, { id: rec.id, during: rec.during });
   }
+}
+
+function startRecording(id, seconds, during, done) {
+  if (!live) throw Object.assign(new Error("Start listening first, then record."), { code: "not-listening" });
+  live.recording = { id, during, done, chunks: [], length: 0, needed: Math.round(seconds * live.rate) };
 }
 
 function useModel(id, data) {
@@ -116,6 +146,7 @@ function useModel(id, data) {
     engine.free();
     engine = candidate;
     profile = null; // a calibration belongs to one model's features
+    forgetEnrolments(); // … and so do enrolment clips' vectors (the clips are enrolled again)
     postMessage({ id, type: "ready", info: { ...engine.modelInfo(), build }, custom: next !== null });
   } catch (e) {
     // The engine that worked stays, with its calibration. A panic while loading (malformed graphs can still make tract panic) aborts the
@@ -129,12 +160,12 @@ const modelChanged = () => Object.assign(new Error("The model changed while the 
 
 // A WAV is read and classified a block at a time: memory stays flat however long it is.
 // Anything else answers null, and the page decodes it with the browser's decoder.
-async function classifyFile(id, file) {
+async function classifyFile(id, file, profileJson) {
   const header = await readWavHeader(file);
   if (!header) return null;
   const classifier = engine;
   const total = header.dataBytes / header.blockAlign / header.sampleRate;
-  classifier.beginClip(header.sampleRate);
+  classifier.beginClip(header.sampleRate, profileJson ?? undefined);
   let done = 0;
   for await (const piece of wavPieces(file, header)) {
     // Reading is asynchronous: the user may have switched models meanwhile.
@@ -165,12 +196,12 @@ onmessage = async ({ data }) => {
     else if (data.type === "start") startLive(data.sampleRate, data.port);
     else if (data.type === "stop") stopLive();
     else if (data.type === "classify") {
-      const result = engine.classifyClip(data.samples, data.sampleRate);
+      const result = engine.classifyClip(data.samples, data.sampleRate, data.profile ?? undefined);
       postMessage({ id: data.id, type: "result", result });
     } else if (data.type === "classify-file") {
       let result;
       try {
-        result = await classifyFile(data.id, data.file);
+        result = await classifyFile(data.id, data.file, data.profile);
       } catch (e) {
         throw readFailure(e, data.file);
       }
@@ -179,11 +210,34 @@ onmessage = async ({ data }) => {
       profile = engine.calibrate(data.samples, data.sampleRate);
       postMessage({ id: data.id, type: "calibration", profile: summary() });
     } else if (data.type === "calibrate-live") {
-      if (!live) throw Object.assign(new Error("Start listening first, then calibrate."), { code: "not-listening" });
-      live.recording = { id: data.id, chunks: [], length: 0, needed: Math.round(data.seconds * live.rate) };
+      startRecording(data.id, data.seconds, "calibrate", (samples, rate) => {
+        profile = engine.calibrate(samples, rate);
+        postMessage({ id: data.id, type: "calibration", profile: summary() });
+      });
     } else if (data.type === "new-speaker") {
       useProfile(null);
       postMessage({ id: data.id, type: "calibration", profile: summary() });
+    } else if (data.type === "enrol") {
+      const result = enrolment(data.handle).add(data.samples, data.sampleRate, data.label);
+      postMessage({ id: data.id, type: "result", result });
+    } else if (data.type === "enrol-live") {
+      enrolment(data.handle); // a model without profiles refuses before the recording
+      startRecording(data.id, data.seconds, "enrol", (samples, rate) => {
+        const result = enrolment(data.handle).add(samples, rate, data.label);
+        postMessage({ id: data.id, type: "result", result });
+      });
+    } else if (data.type === "enrol-build") {
+      const json = engine.finishEnrolment(enrolment(data.handle));
+      postMessage({ id: data.id, type: "result", result: { json, summary: engine.readProfile(json) } });
+    } else if (data.type === "enrol-forget") {
+      enrolments.get(data.handle)?.free();
+      enrolments.delete(data.handle);
+      postMessage({ id: data.id, type: "result", result: null });
+    } else if (data.type === "use-profile") {
+      const result = engine.setProfile(data.json ?? undefined);
+      postMessage({ id: data.id, type: "result", result });
+    } else if (data.type === "read-profile") {
+      postMessage({ id: data.id, type: "result", result: engine.readProfile(data.json) });
     }
   } catch (e) {
     fail(e, { id: data.id, during: data.type });
