@@ -2,6 +2,7 @@
 // the speech-emotion package's public API. No request ever leaves this origin.
 import { percent, renderBars, stateText } from "./speech-emotion/bars.js";
 import { CALIBRATION_SECONDS, SpeechEmotion } from "./speech-emotion/index.js";
+import { profilePanel } from "./profile-panel.js";
 import { Timeline, download } from "./timeline.js";
 
 const $ = (id) => document.getElementById(id);
@@ -34,6 +35,16 @@ engine.addEventListener("error", (e) => {
 });
 engine.ready.catch((e) => showError(e.message));
 
+const panel = profilePanel({
+  engine,
+  ensureListening: async () => {
+    if (!listener?.running) await startLive();
+    return Boolean(listener?.running);
+  },
+  showError,
+  clearError,
+});
+
 let requestedOwn = false; // the model being loaded is the user's own file (not one shipped beside the page)
 
 function onModelReady(modelInfo, custom) {
@@ -50,6 +61,7 @@ function onModelReady(modelInfo, custom) {
   renderBars($("live-bars"), info.labels, null, null);
   $("start").disabled = false;
   showCalibration({ calibrated: false }); // a new model starts uncalibrated
+  panel.modelReady(info);
   updateHistoryButtons();
   setStatus("Ready. Press Start to listen, or choose an audio file.");
   timeline.model = { name: info.name, fingerprint: info.fingerprint };
@@ -144,7 +156,7 @@ function setLiveState(state, text) {
 let announced = "";
 function onPrediction(p) {
   if (!listener?.running) return;
-  const text = stateText(p) + (p.calibrated ? " · calibrated" : "");
+  const text = stateText(p) + (p.calibrated ? " · calibrated" : "") + (p.personal ? " · personal" : "");
   setLiveState(p.state, text);
   renderBars($("live-bars"), info.labels, p.state === "no_speech" ? null : p.probabilities, p.label);
   // Screen readers hear changes, not every update.
@@ -155,7 +167,9 @@ function onPrediction(p) {
 }
 
 function onLevel(peak) {
-  $("level-fill").style.width = `${Math.min(100, 100 * Math.sqrt(peak)).toFixed(1)}%`;
+  const width = `${Math.min(100, 100 * Math.sqrt(peak)).toFixed(1)}%`;
+  $("level-fill").style.width = width;
+  $("enrol-level").style.width = width;
 }
 
 function renderSummary() {
@@ -229,7 +243,7 @@ async function handleFile(file) {
     $("result-label").textContent = verdict;
     $("result-label").dataset.label = result.label ?? "";
     $("result-confidence").textContent = (result.speech ? percent(result.confidence) : "(no speech found)")
-      + (result.calibrated ? " · calibrated" : "");
+      + (result.calibrated ? " · calibrated" : "") + (result.personal ? " · personal" : "");
     const warnings = result.warnings ?? [];
     $("result-note").hidden = warnings.length === 0;
     $("result-note").textContent = warnings.length ? `Only part of this file could be used: ${warnings.join("; ")}.` : "";

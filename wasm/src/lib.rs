@@ -34,7 +34,7 @@ export interface SpeakerProfile { sum: number[]; active_frames: number; active_s
 export interface ModelInfo {
   name: string; fingerprint: string; labels: string[]; labelAliases: Record<string, string>; sampleRate: number;
   windowSeconds: number; hopSeconds: number; uncertainThreshold: number; speechThreshold: number;
-  streamingMode: IncrementalStreaming | FullWindowStreaming;
+  streamingMode: IncrementalStreaming | FullWindowStreaming; takesProfiles: boolean;
 }
 export interface IncrementalStreaming { kind: "incremental"; receptive_field: number; chunk_frames: number; }
 export interface FullWindowStreaming { kind: "full_window"; reason: string; }
@@ -91,6 +91,8 @@ struct ModelInfo<'a> {
     /// Whether each hop runs only the new frames through the per-frame layers, or the
     /// whole window (and why): what a custom model costs per update.
     streaming_mode: &'a speech_emotion::StreamingMode,
+    /// Whether the metadata has a `personal` block, so that personal profiles can be made.
+    takes_profiles: bool,
 }
 
 #[wasm_bindgen]
@@ -128,6 +130,7 @@ impl Engine {
             uncertain_threshold: self.stream.config().uncertain_threshold.unwrap_or(meta.uncertain_threshold),
             speech_threshold: meta.speech.threshold,
             streaming_mode: model.streaming_mode(),
+            takes_profiles: meta.personal.is_some(),
         })
     }
 
