@@ -135,6 +135,45 @@ def run_one(job: dict, binary_sha: str) -> dict:
     return result
 
 
+def loco_metadata(meta_path: Path, setting: tuple[float, float]) -> Path:
+    """The model's metadata with the profile's temperature and clips prior replaced (for
+    `--model models/<model>.onnx --metadata <this>`), in the run cache."""
+    meta = json.loads(meta_path.read_text())
+    meta["personal"]["temperature"], meta["personal"]["clips_prior"] = setting
+    path = RUNS / "loco-metadata" / f"{meta_path.stem}-T{setting[0]:g}-k{setting[1]:g}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(meta, indent=1) + "\n"
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)
+    return path
+
+
+def run_loco(job: dict, binary_sha: str, onnx: Path, metadata: Path) -> dict:
+    """The personal way again with other profile constants: enrol and `--profile` with
+    `--model onnx --metadata metadata` (a profile is bound to the model it was made with)."""
+    key = {"binary": binary_sha, "metadata": sha256_file(metadata), "enrol": job["enrol"], "scored": job["scored"]}
+    digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
+    folder = RUNS / job["speaker"] / f"K{job['k']}-d{job['draw']}-loco-{digest}"
+    done = folder / "result.json"
+    if done.exists():
+        return {**json.loads(done.read_text()), "from_cache": True}
+    folder.mkdir(parents=True, exist_ok=True)
+    enrol_csv, scored_csv, profile = folder / "enrol.csv", folder / "scored.csv", folder / "profile.json"
+    write_csv(enrol_csv, job["enrol"])
+    write_csv(scored_csv, job["scored"])
+    model = ["--model", str(onnx), "--metadata", str(metadata)]
+    t0 = time.time()
+    p = cli([*model, "enrol", "-o", str(profile), str(enrol_csv)])
+    result = {"key": key, "enrol": {"exit": p.returncode, "message": p.stderr.strip().splitlines()[-1] if p.stderr.strip() else "",
+                                    "seconds": round(time.time() - t0, 2)}}
+    result["personal"] = (evaluate([*model, "--profile", str(profile)], scored_csv) if p.returncode == 0
+                          else {"error": "enrol refused: " + result["enrol"]["message"]})
+    tmp = done.with_suffix(".tmp")
+    tmp.write_text(json.dumps(result))
+    tmp.rename(done)
+    return result
+
+
 def jobs_of(items: list[dict], speakers: dict, labels: list[str], ks: list[int], draws: int, seed: int,
             k1_ways: tuple) -> list[dict]:
     """personal.py's draws, in its order and with its seeds."""
@@ -158,12 +197,13 @@ def jobs_of(items: list[dict], speakers: dict, labels: list[str], ks: list[int],
 
 
 def message_counts(messages) -> dict:
-    """Error messages with their numbers blanked (#), and how often each came."""
+    """Error messages grouped by their text with the numbers blanked (#): how often each
+    came, and the first one as the CLI said it."""
     out = {}
     for m in messages:
         key = re.sub(r"\d+(\.\d+)?", "#", m or "?")
-        out[key] = out.get(key, 0) + 1
-    return dict(sorted(out.items(), key=lambda kv: -kv[1]))
+        out.setdefault(key, {"count": 0, "example": m})["count"] += 1
+    return dict(sorted(out.items(), key=lambda kv: -kv[1]["count"]))
 
 
 def pooled_report(conf: dict, sex_of: dict, corpus_of: dict, labels: list[str], corpora: list[str]) -> dict:
@@ -201,7 +241,7 @@ def summarise(jobs: list[dict], results: list[dict], labels: list[str], corpora:
                               "first": refused[:5]}
         row = {}
         for way in WAYS:
-            conf, draw_conf, errors, fails = {}, {}, [], 0
+            conf, draw_conf, errors, fails = {}, {}, [], 0  # noqa: E501
             for j, r in rows:
                 res = r.get(way)
                 if res is None:
@@ -224,6 +264,17 @@ def summarise(jobs: list[dict], results: list[dict], labels: list[str], corpora:
                                                 for d in range(draws) if (c, d) in draw_conf])) if any(
                                    (c, d) in draw_conf for d in range(draws)) else None for c in corpora}
             row[way] = rep
+        # The three ways on exactly the same clips: the runs where every way gave a result.
+        paired = [(j, r) for j, r in rows if all("confusion" in r.get(w, {}) for w in WAYS)]
+        if paired:
+            row["paired"] = {"runs": len(paired), "note": "global, calibrated and personal on the runs where all three gave a result"}
+            for way in WAYS:
+                conf = {}
+                for j, r in paired:
+                    conf[j["speaker"]] = conf.get(j["speaker"], 0) + np.array(r[way]["confusion"], dtype=np.int64)
+                rep = pooled_report(conf, sex_of, corpus_of, labels, corpora)
+                row["paired"][way] = {c: ({"unweighted_accuracy": rep[c]["unweighted_accuracy"], "clips": rep[c]["clips"]}
+                                          if rep[c] else None) for c in corpora}
         table[f"K={k}"] = row
     return {"table": table, "refusals": refusals}
 
@@ -247,8 +298,9 @@ def compare(table: dict, replica: dict, labels: list[str], corpora: list[str]) -
                     continue
                 d[c] = {"cli": round(mine["unweighted_accuracy"], 4), "replica": round(theirs["unweighted_accuracy"], 4),
                         "difference_points": round(100 * (mine["unweighted_accuracy"] - theirs["unweighted_accuracy"]), 2)}
+                d[c]["clips_cli"] = mine["clips"]
                 if "clips" in theirs:
-                    d[c]["clips_cli"], d[c]["clips_replica"] = mine["clips"], theirs["clips"]
+                    d[c]["clips_replica"] = theirs["clips"]
                 if "recall" in theirs:
                     d[c]["recall_difference_points"] = {l: round(100 * (mine["recall"][l] - theirs["recall"][l]), 2)
                                                         for l in labels if mine["recall"][l] is not None and theirs["recall"][l] is not None}
@@ -267,6 +319,9 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=2, help="CLI processes at once (at most 2 on a shared machine)")
     parser.add_argument("--k1-ways", default="global,calibrated",
                         help="K=1: evaluations besides the enrol attempt (which the CLI refuses); '' for none")
+    parser.add_argument("--loco-setting", default="0.2,8",
+                        help="T,k0 of the profile for the leave-one-corpus-out row: what personal.py's selection rule "
+                             "picks on RAVDESS + nEMO speakers alone (its both_euclid/loco row for Korean); '' to skip")
     parser.add_argument("--out", type=Path, default=None, help="default models/personal-cli-<model>.json")
     args = parser.parse_args()
     started = time.time()
@@ -307,6 +362,17 @@ def main() -> None:
             if done % 20 == 0 or done == len(jobs):
                 print(f"  {done}/{len(jobs)} runs, {time.time() - t_runs:.0f} s", flush=True)
 
+    loco_runs = {}
+    if args.loco_setting and any(j["corpus"] == "korean" for j in jobs):
+        setting = tuple(float(x) for x in args.loco_setting.split(","))
+        metadata = loco_metadata(MODELS / f"{args.model}.json", setting)
+        onnx = MODELS / f"{args.model}.onnx"
+        todo = [i for i, j in enumerate(jobs) if j["corpus"] == "korean" and j["k"] >= 2]
+        with concurrent.futures.ThreadPoolExecutor(max_workers=min(2, args.processes)) as pool:
+            for i, r in zip(todo, pool.map(lambda i: run_loco(jobs[i], binary_sha, onnx, metadata), todo)):
+                loco_runs[i] = r
+        print(f"  {len(todo)} leave-one-corpus-out runs (T, k0 = {setting}), {time.time() - t_runs:.0f} s", flush=True)
+
     corpora = [c for c in CORPORA if any(j["corpus"] == c for j in jobs)]
     res = {"model": args.model, "labels": labels, "ks": ks, "draws": draws, "seed": args.seed,
            "speakers": {c: len({j["speaker"] for j in jobs if j["corpus"] == c}) for c in corpora},
@@ -336,7 +402,29 @@ def main() -> None:
         if "korean" in corpora and row:
             loco[f"ravdess+nemo->korean/{kk}"] = {w: row[w]["korean"]["unweighted_accuracy"] if row.get(w, {}).get("korean") else None
                                                for w in WAYS}
-    res["loco"] = {"measured": loco,
+    if loco_runs:
+        for kk in ("K=2", "K=4"):
+            k = int(kk[2:])
+            idx = [i for i in loco_runs if jobs[i]["k"] == k]
+            conf = {}
+            for i in idx:
+                if "confusion" in loco_runs[i]["personal"]:
+                    s = jobs[i]["speaker"]
+                    conf[s] = conf.get(s, 0) + np.array(loco_runs[i]["personal"]["confusion"], dtype=np.int64)
+            rep = pooled_report(conf, {j["speaker"]: j["sex"] for j in jobs}, {j["speaker"]: j["corpus"] for j in jobs},
+                                labels, ["korean"])["korean"]
+            if f"ravdess+nemo->korean/{kk}" in loco and rep:
+                loco[f"ravdess+nemo->korean/{kk}"]["personal_loco_constants"] = rep["unweighted_accuracy"]
+                loco[f"ravdess+nemo->korean/{kk}"]["personal_loco_constants_detail"] = {
+                    "recall": rep["recall"], "per_sex": rep["per_sex"], "clips": rep["clips"],
+                    "runs": len(idx), "enrol_refused": sum(1 for i in idx if loco_runs[i]["enrol"]["exit"] != 0)}
+        loco_constants = {"shipped": {"temperature": meta["personal"]["temperature"], "clips_prior": meta["personal"]["clips_prior"],
+                                         "chosen_on": "all speakers of the three corpora, Korean included (personal.py)"},
+                             "loco": {"temperature": setting[0], "clips_prior": setting[1],
+                                      "chosen_on": "RAVDESS + nEMO speakers only (personal.py's rule, its both_euclid/loco row for Korean)",
+                                      "how": "speech-emotion --model models/<model>.onnx --metadata <the metadata with these two "
+                                             "numbers replaced> enrol / --profile evaluate"}}
+    res["loco"] = {"measured": loco, "constants": loco_constants if loco_runs else None,
                    "not_measured": {"nemo+korean->ravdess": "needs a network trained without RAVDESS (fold models from a training run)",
                                     "ravdess+korean->nemo": "needs a network trained without nEMO (fold models from a training run)"}}
     res["targets"] = TARGETS
@@ -358,7 +446,7 @@ def print_table(res: dict, corpora: list[str]) -> None:
     for kk, row in res["table"].items():
         r = res["refusals"][kk]
         print(f"\n{kk}: enrol refused {r['refused']}/{r['runs']}" + (f" ({next(iter(r['messages']))})" if r["messages"] else ""))
-        for way, rep in row.items():
+        for way, rep in ((w, row[w]) for w in WAYS if w in row):
             print(way.ljust(12) + "".join(f"{c:>9} {100 * rep[c]['unweighted_accuracy']:5.1f}" if rep[c] else f"{c:>9}   –  "
                                           for c in corpora))
     for name, d in res.get("replica", {}).get("comparison", {}).items():
