@@ -73,6 +73,12 @@ def cli(args: list[str]) -> subprocess.CompletedProcess:
     return subprocess.run([str(BINARY), "--threads", "1", *args], capture_output=True, text=True)
 
 
+def last_line(text: str) -> str:
+    """The CLI's last message (its error, when it failed)."""
+    lines = text.strip().splitlines()
+    return lines[-1] if lines else ""
+
+
 def write_csv(path: Path, rows: list[tuple[str, str]]) -> None:
     """A `path,label` CSV whose paths are relative to the CSV (as a user would write it)."""
     with open(path, "w", newline="") as f:
@@ -93,7 +99,7 @@ def evaluate(args: list[str], scored_csv: Path) -> dict:
         out["failed"] = report["failed"]
         out["evaluated"] = report["evaluated"]
     except (json.JSONDecodeError, KeyError):
-        out["error"] = p.stderr.strip().splitlines()[-1] if p.stderr.strip() else f"exit {p.returncode}"
+        out["error"] = last_line(p.stderr) or f"exit {p.returncode}"
     return out
 
 
@@ -107,25 +113,24 @@ def run_one(job: dict, binary_sha: str) -> dict:
         return {**json.loads(done.read_text()), "from_cache": True}
     folder.mkdir(parents=True, exist_ok=True)
     enrol_csv, scored_csv, profile = folder / "enrol.csv", folder / "scored.csv", folder / "profile.json"
-    write_csv(enrol_csv, [(p, label) for p, label in job["enrol"]])
-    write_csv(scored_csv, [(p, label) for p, label in job["scored"]])
+    write_csv(enrol_csv, job["enrol"])
+    write_csv(scored_csv, job["scored"])
     result = {"key": key}
     t0 = time.time()
-    p = cli(["enrol", "-o", str(profile), str(enrol_csv)])
-    result["enrol"] = {"exit": p.returncode, "message": p.stderr.strip().splitlines()[-1] if p.stderr.strip() else "",
-                       "seconds": round(time.time() - t0, 2)}
-    if p.returncode == 0:
+    proc = cli(["enrol", "-o", str(profile), str(enrol_csv)])
+    enrolled = proc.returncode == 0
+    result["enrol"] = {"exit": proc.returncode, "message": last_line(proc.stderr), "seconds": round(time.time() - t0, 2)}
+    if enrolled:
         result["enrol"]["bytes"] = profile.stat().st_size
-    neutral = [p for p, label in job["enrol"] if label in ("neutral", "calm")]
     if "global" in job["ways"]:
         result["global"] = evaluate([], scored_csv)
     if "calibrated" in job["ways"]:
-        if neutral:
-            result["calibrated"] = evaluate([a for p in neutral for a in ("--calibration", str(DATA / p))], scored_csv)
+        if job["neutral"]:  # in the enrol CSV's order, as the profile joins them
+            result["calibrated"] = evaluate([a for path in job["neutral"] for a in ("--calibration", str(DATA / path))], scored_csv)
         else:
             result["calibrated"] = {"error": "no neutral clip enrolled"}
     if "personal" in job["ways"]:
-        if p.returncode == 0:
+        if enrolled:
             result["personal"] = evaluate(["--profile", str(profile)], scored_csv)
         else:
             result["personal"] = {"error": "enrol refused: " + result["enrol"]["message"]}
@@ -163,10 +168,9 @@ def run_loco(job: dict, binary_sha: str, onnx: Path, metadata: Path) -> dict:
     write_csv(scored_csv, job["scored"])
     model = ["--model", str(onnx), "--metadata", str(metadata)]
     t0 = time.time()
-    p = cli([*model, "enrol", "-o", str(profile), str(enrol_csv)])
-    result = {"key": key, "enrol": {"exit": p.returncode, "message": p.stderr.strip().splitlines()[-1] if p.stderr.strip() else "",
-                                    "seconds": round(time.time() - t0, 2)}}
-    result["personal"] = (evaluate([*model, "--profile", str(profile)], scored_csv) if p.returncode == 0
+    proc = cli([*model, "enrol", "-o", str(profile), str(enrol_csv)])
+    result = {"key": key, "enrol": {"exit": proc.returncode, "message": last_line(proc.stderr), "seconds": round(time.time() - t0, 2)}}
+    result["personal"] = (evaluate([*model, "--profile", str(profile)], scored_csv) if proc.returncode == 0
                           else {"error": "enrol refused: " + result["enrol"]["message"]})
     tmp = done.with_suffix(".tmp")
     tmp.write_text(json.dumps(result))
@@ -191,6 +195,7 @@ def jobs_of(items: list[dict], speakers: dict, labels: list[str], ks: list[int],
                 jobs.append({"speaker": speaker, "corpus": items[members[0]]["corpus"], "sex": items[members[0]]["sex"],
                              "k": k, "draw": r,
                              "enrol": [(items[i]["path"], items[i]["emotion"]) for i in e_idx],
+                             "neutral": [items[i]["path"] for i in e_idx if labels[items[i]["label"]] == "neutral"],
                              "scored": [(items[i]["path"], items[i]["emotion"]) for i in scored],
                              "ways": list(WAYS) if k >= 2 else list(k1_ways)})
     return jobs
