@@ -329,7 +329,7 @@ def personal_cli(name: str = "emotion4") -> list[str]:
     def k_of(kk: str) -> str:
         return kk.split("=")[1]
 
-    out = [f"| UA, pooled over speakers and draws | " + " | ".join(
+    out = ["| UA, pooled over speakers and draws | " + " | ".join(
         f"{CORPUS_NAMES[c]} ({run['speakers'][c]} speakers)" for c in corpora) + " | mean |", "|---" * (len(corpora) + 2) + "|"]
     for kk in (k for k in table if k != "K=1"):
         for way, title in ways.items():
@@ -346,7 +346,7 @@ def personal_cli(name: str = "emotion4") -> list[str]:
     for kk, r in run["refusals"].items():
         first = r["first"][0]["message"].removeprefix("error: enrolment: invalid input: ") if r["first"] else ""
         if kk == "K=1" and r["refused"] == r["runs"]:
-            out.append(f"| personal, K = 1 | " + " | ".join(f"refused ({r['refused_per_corpus'][c]} of "
+            out.append("| personal, K = 1 | " + " | ".join(f"refused ({r['refused_per_corpus'][c]} of "
                                                             f"{r['refused_per_corpus'][c]} runs)" for c in corpora)
                        + f" | `enrol` refuses one clip per label: {first} |")
         else:

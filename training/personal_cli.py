@@ -232,7 +232,6 @@ def pooled_report(conf: dict, sex_of: dict, corpus_of: dict, labels: list[str], 
 
 
 def summarise(jobs: list[dict], results: list[dict], labels: list[str], corpora: list[str], ks: list[int], draws: int) -> dict:
-    n = len(labels)
     corpus_of = {j["speaker"]: j["corpus"] for j in jobs}
     sex_of = {j["speaker"]: j["sex"] for j in jobs}
     table, refusals = {}, {}
