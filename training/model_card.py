@@ -8,6 +8,7 @@ training and evaluation commands wrote:
     models/half-weights-check.json  half_weights_check.py: float16 against float32 weights in the CLI
     models/tts-check.json           tts_check.py: calm synthetic voices outside both corpora, in the CLI
     models/speech-refit-<model>.json  refit_speech.py: the speech output refitted on the frozen network
+    models/personal-cli-<model>.json  personal_cli.py: personal profiles through the CLI (enrol, evaluate)
 
     python3 training/model_card.py            # rewrites every generated block
     python3 training/model_card.py --check    # exits 1 if models/README.md is stale
@@ -307,6 +308,125 @@ def speech_refit() -> list[str]:
     return out
 
 
+CORPUS_NAMES = {"ravdess": "RAVDESS", "nemo": "nEMO", "korean": "Korean"}
+
+
+def personal_cli(name: str = "emotion4") -> list[str]:
+    """Personal profiles measured with the CLI (personal_cli.py): per corpus, per class and
+    per sex, leave-one-corpus-out, the targets of issue 25 and the replica's numbers."""
+    path = MODELS / f"personal-cli-{name}.json"
+    if not path.exists():
+        return ["(personal_cli.py has not been run)"]
+    run = json.loads(path.read_text())
+    corpora = [c for c in CORPUS_NAMES if c in run["speakers"]]
+    labels, table, targets = run["labels"], run["table"], run["targets"]
+    ways = {"global": "global (the model alone)", "calibrated": "calibrated (`--calibration`: the enrolled neutral clips)",
+            "personal": "personal (`--profile`)"}
+
+    def cell(rep: dict | None, c: str) -> str:
+        return pct(rep[c]["unweighted_accuracy"]) if rep and rep.get(c) else "–"
+
+    def k_of(kk: str) -> str:
+        return kk.split("=")[1]
+
+    out = ["| UA, pooled over speakers and draws | " + " | ".join(
+        f"{CORPUS_NAMES[c]} ({run['speakers'][c]} speakers)" for c in corpora) + " | mean |", "|---" * (len(corpora) + 2) + "|"]
+    for kk in (k for k in table if k != "K=1"):
+        for way, title in ways.items():
+            rep = table[kk].get(way)
+            if not rep:
+                continue
+            bold = "**" if way == "personal" and kk == "K=2" else ""
+            out.append(f"| {bold}{title}, K = {k_of(kk)}{bold} | " + " | ".join(f"{bold}{cell(rep, c)}{bold}" for c in corpora)
+                       + f" | {pct(rep.get('mean_ua'))} |")
+        if kk == "K=2":
+            rep = table[kk]["personal"]
+            out.append(f"| target: personal ≥ {100 * targets['personal_k2_ua']:.0f} % at K = 2 | " + " | ".join(
+                met(bool(rep.get(c)) and rep[c]["unweighted_accuracy"] >= targets["personal_k2_ua"]) for c in corpora) + " | |")
+    for kk, r in run["refusals"].items():
+        first = r["first"][0]["message"].removeprefix("error: enrolment: invalid input: ") if r["first"] else ""
+        if kk == "K=1" and r["refused"] == r["runs"]:
+            out.append("| personal, K = 1 | " + " | ".join(f"refused ({r['refused_per_corpus'][c]} of "
+                                                            f"{r['refused_per_corpus'][c]} runs)" for c in corpora)
+                       + f" | `enrol` refuses one clip per label: {first} |")
+        else:
+            out.append(f"| `enrol` refused, K = {k_of(kk)} (runs) | " + " | ".join(
+                f"{r['refused_per_corpus'][c]} of {table[kk]['global']['runs'][c]}" for c in corpora)
+                + " | " + "; ".join(f"{m['count']}× {m['example'].removeprefix('error: enrolment: invalid input: ')}"
+                                    for m in r["messages"].values()) + " |")
+    if "K=1" in table and "calibrated" in table["K=1"]:
+        rep = table["K=1"]["calibrated"]
+        miss = rep["runs_without_result"]
+        why = next(iter(rep["errors"].values()))["example"].split("invalid input: ")[-1].split(", this one")[0] if rep["errors"] else ""
+        out.append("| calibrated, K = 1 (one neutral clip) | " + " | ".join(
+            cell(rep, c) + (f" (on {rep[c]['clips']} clips: {miss[c]} of {rep['runs'][c]} runs refused)" if miss[c] else "")
+            for c in corpora) + f" | {why} |")
+
+    k2 = table.get("K=2", {})
+    if k2:
+        out += ["", "Per class (recall) and per sex (UA), K = 2:", "",
+                "| | " + " | ".join(f"{CORPUS_NAMES[c]} {w}" for c in corpora for w in ways) + " |",
+                "|---" * (3 * len(corpora) + 1) + "|"]
+        for label in labels:
+            out.append(f"| {label} | " + " | ".join(pct(k2[w][c]["recall"][label]) if k2[w].get(c) else "–"
+                                                   for c in corpora for w in ways) + " |")
+        for sex in ("female", "male"):
+            out.append(f"| {sex} speakers | " + " | ".join(pct(k2[w][c]["per_sex"].get(sex)) if k2[w].get(c) else "–"
+                                                          for c in corpora for w in ways) + " |")
+
+    loco = run["loco"]
+    constants = loco.get("constants") or {}
+    shipped, other = constants.get("shipped", {}), constants.get("loco", {})
+    out += ["", "Leave-one-corpus-out with personal profiles (target: personal ≥ "
+            f"{100 * targets['loco_personal_ua']:.0f} % at K = 2, with nothing chosen on the held-out corpus):", "",
+            "| direction | global | calibrated | personal, K = 2 / 4: the shipped constants"
+            + (f" (T {shipped['temperature']:g}, k0 {shipped['clips_prior']:g}; chosen with Korean among the speakers)" if shipped else "")
+            + " | personal, K = 2 / 4: constants chosen on the other corpora only"
+            + (f" (T {other['temperature']:g}, k0 {other['clips_prior']:g})" if other else "") + " | target |",
+            "|---|---|---|---|---|---|"]
+    if "ravdess+nemo->korean/K=2" in loco["measured"]:
+        m2, m4 = loco["measured"]["ravdess+nemo->korean/K=2"], loco["measured"].get("ravdess+nemo->korean/K=4", {})
+        honest = m2.get("personal_loco_constants")
+        verdict = met(honest is not None and honest >= targets["loco_personal_ua"]) if honest is not None else "–"
+        out.append(f"| RAVDESS + nEMO → Korean (the network never saw Korean) | {pct(m2['global'])} | {pct(m2['calibrated'])} "
+                   f"| {pct(m2['personal'])} / {pct(m4.get('personal'))} "
+                   f"| **{pct(honest)}** / {pct(m4.get('personal_loco_constants'))} | {verdict} |")
+    for direction, why in loco["not_measured"].items():
+        a, b = direction.split("->")
+        title = " + ".join(CORPUS_NAMES[x] for x in a.split("+")) + " → " + CORPUS_NAMES[b]
+        out.append(f"| {title} | not measured: {why} | | | | – |")
+    if "loco_hyperparameters_korean_k2" in run.get("replica", {}):
+        out += ["", f"The replica's row with the constants from the other corpora: "
+                f"{pct(run['replica']['loco_hyperparameters_korean_k2'])} at K = 2. Per sex at K = 2 with those constants: "
+                + ", ".join(f"{sex} {pct(v)}" for sex, v in
+                            loco["measured"]["ravdess+nemo->korean/K=2"].get("personal_loco_constants_detail", {}).get("per_sex", {}).items())
+                + "."]
+
+    comparison = run.get("replica", {}).get("comparison", {})
+    if comparison:
+        out += ["", f"The CLI against the Python replica (`{run['replica']['file']}`, personal row "
+                f"`{run['replica']['personal_row']}`: the setting {run['replica']['setting']} the metadata holds), "
+                "UA points, CLI − replica (clips scored, CLI / replica):", "",
+                "| row | " + " | ".join(CORPUS_NAMES[c] for c in corpora) + " |", "|---" * (len(corpora) + 1) + "|"]
+        for row, d in comparison.items():
+            if row.endswith("-vs-nested"):
+                continue
+            kk, way = row.split("/")
+            out.append(f"| {way}, K = {k_of(kk)} | " + " | ".join(
+                (f"{d[c]['difference_points']:+.1f}" + (f" ({d[c]['clips_cli']} / {d[c]['clips_replica']})" if "clips_replica" in d[c]
+                                                         else f" ({d[c]['clips_cli']} / –)")) if c in d else "–"
+                for c in corpora) + " |")
+    cli = run["cli"]
+    out += ["", f"Protocol: {run['protocol']}; K ∈ {{{', '.join(map(str, run['ks']))}}} clips per label, {run['draws']} draws "
+            f"per speaker and K (seed {run['seed']}), the draws of `training/personal.py`; Korean speakers grouped by `speaker`. "
+            "**Bias:** no fold models exist, so the shipped network was trained on every RAVDESS 01–22 and nEMO speaker: those "
+            "global and calibrated rows are optimistic (the held-out CV rows of *Summary* are far lower), and a profile looks worse "
+            "against them than it would against a held-out model. Korean was never trained on, so RAVDESS + nEMO → Korean is the only "
+            "leave-one-corpus-out direction available without retraining; the other two need fold models from a training run. "
+            f"{cli['version']}, model fingerprint `{cli['model_fingerprint']}`. Command: `{run['command']}`."]
+    return out
+
+
 def examples() -> list[str]:
     """The clips whose CLI results tests/model.rs replays (scripts/update-expectations.sh)."""
     files = {"emotion4": "model_expectations.jsonl", "emotion8": "model_expectations_emotion8.jsonl"}
@@ -324,7 +444,7 @@ def blocks() -> dict[str, list[str]]:
     models = {n: load(n) for n in MODEL_NAMES if (MODELS / f"cli-eval-{n}.json").exists()}
     out = {"summary": summary(models), "robustness": robustness(models), "experiments": experiments(),
            "examples": examples(), "probe": probe(), "half_weights": half_weights(),
-           "tts_check": tts_check(), "speech_refit": speech_refit()}
+           "tts_check": tts_check(), "speech_refit": speech_refit(), "personal_cli": personal_cli()}
     for name, (metrics, cli) in models.items():
         out[name] = per_model(name, metrics, cli)
     return out
