@@ -43,6 +43,13 @@ const panel = profilePanel({
   },
   showError,
   clearError,
+  onChange: (summary) => {
+    // A profile with neutral clips calibrates; the "Your voice" card says so.
+    if (summary?.calibrated) {
+      $("calibration-state").dataset.calibrated = "true";
+      $("calibration-state").textContent = "Calibrated by your personal profile's neutral clips.";
+    } else if ($("calibration-state").textContent.includes("personal profile")) showCalibration({ calibrated: false });
+  },
 });
 
 let requestedOwn = false; // the model being loaded is the user's own file (not one shipped beside the page)
