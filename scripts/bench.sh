@@ -21,3 +21,4 @@ node benches/transfer.mjs
 [ "$transfer_only" = 1 ] && exit 0
 cargo build --release --quiet
 node benches/run.mjs "${args[@]}"
+node benches/personal.mjs

@@ -42,6 +42,7 @@ section "Python: training feature tests (pytest)"
 python3 training/model_card.py --check   # the model card's tables equal the metrics file
 python3 training/personal_metadata.py emotion4 --check  # the metadata's personal block equals training/personal.py's
 node scripts/bench-table.mjs --check      # the README's benchmark table equals benches/results.json
+node benches/personal.mjs --check         # … and its personal-profile table benches/personal.json
 
 section "Python package: wheel (maturin, dev profile) against the CLI, exceptions, stubs (mypy), Ray on a local two-node cluster (pytest)"
 # The dev profile (optimised dependencies, no LTO) reuses `cargo test`'s build of every
