@@ -1,9 +1,11 @@
-import type { Prediction, SpeechEmotion, SpeechEmotionError } from "./index.js";
+import type { Prediction, ProfileSource, SpeechEmotion, SpeechEmotionError } from "./index.js";
 
 /** `<speech-emotion-meter>`: Start/Stop, the live state and one bar per emotion. */
 export class SpeechEmotionMeter extends HTMLElement {
   /** The engine it uses (default: the package's shared engine); set before it is connected. */
   engine: SpeechEmotion | null;
+  /** A personal profile to listen with (or the `profile` attribute: a URL of its JSON). */
+  profile: ProfileSource | null;
   start(): Promise<void>;
   stop(): void;
 }

@@ -3,10 +3,12 @@
 //   --se-bar-color, --se-top-color (the leading emotion), --se-track-color, --se-text-color,
 //   --se-muted-color, --se-error-color, --se-font, --se-radius, --se-gap, --se-bar-height
 // and parts (::part(button | state | bars | bar | fill | error)).
-// Attributes: wasm="simd|scalar" (force a build), model + metadata (URLs of another model).
+// Attributes: wasm="simd|scalar" (force a build), model + metadata (URLs of another model),
+// profile (URL of a personal profile exported by the page or written by `speech-emotion enrol`).
 // Events (bubbling, composed): "prediction" (detail: Prediction), "statechange"
 // (detail: {state}), "error" (detail: SpeechEmotionError).
 // Property `engine`: a SpeechEmotion to share (default: the package's shared engine).
+// Property `profile`: a personal profile (a Profile, its JSON text or a Blob) for listening.
 import { renderBars, STATE_TEXT, stateText } from "./bars.js";
 import { SpeechEmotion, sharedEngine } from "./index.js";
 
@@ -43,6 +45,8 @@ export class SpeechEmotionMeter extends HTMLElement {
   constructor() {
     super();
     this.engine = null;
+    /** A personal profile to listen with (Profile, JSON text or Blob), or null. */
+    this.profile = null;
     this.listener = null;
     this.labels = [];
     const root = this.attachShadow({ mode: "open" });
@@ -113,7 +117,10 @@ export class SpeechEmotionMeter extends HTMLElement {
     this.showError(null);
     this.setState("starting");
     try {
+      const url = this.getAttribute("profile");
+      if (url && !this.profile) this.profile = await (await fetch(new URL(url, document.baseURI))).text();
       this.listener = await this.engine.listen({
+        profile: this.profile ?? undefined,
         onPrediction: (p) => this.showPrediction(p),
         onState: (state) => {
           if (state === "stopped") {
@@ -152,7 +159,7 @@ export class SpeechEmotionMeter extends HTMLElement {
   showPrediction(p) {
     renderBars(this.bars, this.labels, p && p.state !== "no_speech" ? p.probabilities : null, p?.label);
     if (!p) return;
-    const text = stateText(p);
+    const text = stateText(p) + (p.personal ? " · personal" : "");
     this.dataset.state = p.state;
     this.dataset.label = p.label ?? "";
     this.stateText.textContent = text;
