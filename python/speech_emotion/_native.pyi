@@ -99,6 +99,10 @@ class Prediction:
     def level_db(self) -> float: ...
     @property
     def calibrated(self) -> bool: ...
+    @property
+    def personal(self) -> bool: ...
+    @property
+    def profile(self) -> Optional[str]: ...
     def to_dict(self) -> dict[str, Any]: ...
 
 class Calibration:
@@ -136,7 +140,7 @@ class Stream:
         model: Optional[StrPath] = None,
         metadata: Optional[StrPath] = None,
         calibration: Optional[CalibrationLike] = None,
-        profile: None = None,
+        profile: Optional[StrPath] = None,
         hop_seconds: Optional[float] = None,
         smoothing: Optional[float] = None,
         uncertain_threshold: Optional[float] = None,

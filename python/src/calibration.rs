@@ -99,18 +99,7 @@ fn from_files(model: &mut EmotionModel, files: &[PathBuf]) -> speech_emotion::Re
     }
 }
 
-/// `profile=` of a stream: streams do not take personal profiles yet (issue 25).
-pub fn refuse_profile(profile: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
-    match profile {
-        Some(p) if !p.is_none() => Err(pyo3::exceptions::PyNotImplementedError::new_err(
-            "profile= is not supported for streams yet (personal profiles work on clips: Classifier and \
-             classify_file); use calibration= (recordings of the speaker) for a stream meanwhile",
-        )),
-        _ => Ok(()),
-    }
-}
-
-/// `profile=` of a clip: the path of a profile written by `speech-emotion enrol`.
+/// `profile=` of a clip or stream: the path of a profile written by `speech-emotion enrol`.
 pub fn profile_path(profile: Option<&Bound<'_, PyAny>>) -> PyResult<Option<PathBuf>> {
     match profile {
         Some(p) if !p.is_none() => Ok(Some(p.extract::<PathBuf>()?)),

@@ -209,6 +209,11 @@ struct PredictionLine {
     speech_probability: f32,
     level_db: f32,
     calibrated: bool,
+    /// As in a clip's line: present, and true, only with a personal profile; its id.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    personal: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    profile: Option<String>,
 }
 
 /// One update of a live stream.
@@ -231,6 +236,8 @@ impl Prediction {
                 speech_probability: p.speech_probability,
                 level_db: p.level_db,
                 calibrated: p.calibrated,
+                personal: p.personal.is_some(),
+                profile: p.personal.clone(),
             },
         }
     }
@@ -278,6 +285,16 @@ impl Prediction {
     #[getter]
     fn calibrated(&self) -> bool {
         self.line.calibrated
+    }
+    /// Whether a personal profile was mixed in.
+    #[getter]
+    fn personal(&self) -> bool {
+        self.line.personal
+    }
+    /// The id of that profile (None without one).
+    #[getter]
+    fn profile(&self) -> Option<String> {
+        self.line.profile.clone()
     }
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         to_python(py, &self.line)

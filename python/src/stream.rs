@@ -8,7 +8,7 @@ use pyo3::prelude::*;
 
 use speech_emotion::{EmotionStream, StreamConfig};
 
-use crate::calibration::{refuse_profile, Calibration, CalibrationArg};
+use crate::calibration::{profile_path, read_profile, Calibration, CalibrationArg};
 use crate::errors::to_py;
 use crate::model::{model_id, ModelChoice};
 use crate::results::{ModelId, Prediction};
@@ -32,7 +32,9 @@ impl Stream {
 impl Stream {
     /// `sample_rate`: Hz of the samples to come (8–192 kHz). `hop_seconds` (between
     /// predictions), `smoothing` (weight of the newest window, 0–1] and
-    /// `uncertain_threshold` default to the engine's live view.
+    /// `uncertain_threshold` default to the engine's live view. `profile`: a personal
+    /// profile file made by `speech-emotion enrol` (its neutral clips calibrate, unless
+    /// `calibration` is given too).
     #[new]
     #[pyo3(signature = (sample_rate, *, model=None, metadata=None, calibration=None, profile=None, hop_seconds=None, smoothing=None, uncertain_threshold=None))]
     #[allow(clippy::too_many_arguments)]
@@ -47,7 +49,7 @@ impl Stream {
         smoothing: Option<f32>,
         uncertain_threshold: Option<f32>,
     ) -> PyResult<Self> {
-        refuse_profile(profile)?;
+        let profile = profile_path(profile)?;
         let choice = ModelChoice::new(model, metadata)?;
         let calibration = CalibrationArg::extract(calibration)?;
         let defaults = StreamConfig::default();
@@ -60,10 +62,14 @@ impl Stream {
         let stream = py
             .detach(|| {
                 let mut model = choice.load()?;
-                let profile = calibration.map(|c| c.profile(&mut model)).transpose()?;
+                let personal = profile.map(|path| read_profile(&model, &path)).transpose()?;
+                let calibration = calibration.map(|c| c.profile(&mut model)).transpose()?;
                 let mut stream = EmotionStream::new(model, sample_rate, config)?;
-                if profile.is_some() {
-                    stream.set_calibration(profile)?;
+                if personal.is_some() {
+                    stream.set_profile(personal)?;
+                }
+                if calibration.is_some() {
+                    stream.set_calibration(calibration)?; // as on clips: a given calibration wins
                 }
                 Ok(stream)
             })

@@ -107,8 +107,8 @@ def test_bad_input_raises_the_documented_exceptions(clips, tmp_path):
             call()
         assert isinstance(caught.value, se.SpeechEmotionError)
         assert words.lower() in str(caught.value).lower(), (kind, str(caught.value))
-    with pytest.raises(NotImplementedError, match="not supported for streams"):
-        se.Stream(16000, profile="me.json")
+    with pytest.raises(se.ReadError):
+        se.Stream(16000, profile=tmp_path / "missing.json")
     with pytest.raises(se.ReadError):
         se.classify_file(clips[0], profile=tmp_path / "missing.json")
 
@@ -153,6 +153,12 @@ def test_a_personal_profile_equals_the_cli(clips, tmp_path):
     assert result.to_dict() == row and row["personal"] is True and result.profile == row["profile"]
     assert se.Classifier(profile=str(profile)).classify_file(scored).to_dict() == row
     assert not se.classify_file(scored).personal
+    # A stream with the profile: every update is personal and names it, as clips do.
+    samples, rate = se.read_audio(scored)
+    updates = se.Stream(rate, profile=profile).push(samples)
+    assert updates and all(u.personal and u.profile == row["profile"] for u in updates)
+    assert all(u.to_dict()["personal"] is True for u in updates)
+    assert "personal" not in se.Stream(rate).push(samples)[0].to_dict()
 
 
 def test_a_stream_predicts_every_hop(clips):
@@ -243,7 +249,7 @@ def test_the_stubs_type_check(tmp_path):
         "import speech_emotion as se\n"
         "n: int = se.classify_file('a.wav').label\n"
         "se.Classifier().classify()\n"
-        "se.Stream(16000, profile='me')\n"
+        "se.Stream(16000, profile=3)\n"
     )
     mypy = [sys.executable, "-m", "mypy", "--strict", "--no-error-summary", "--ignore-missing-imports", "--follow-imports=silent"]
     ok = subprocess.run([*mypy, str(usage)], capture_output=True, text=True)

@@ -101,7 +101,7 @@ fn calibration_from_js_is_applied_reported_and_cleared() {
     let profile = ok(c.calibrate(&speech(16_000.0, 12.0), 16_000.0));
     assert!(get(&profile, "active_seconds").as_f64().unwrap() >= 3.0);
     assert!(c.calibrated());
-    let clip = ok(c.classify_clip(&tone(16_000.0, 3.0), 16_000.0));
+    let clip = ok(c.classify_clip(&tone(16_000.0, 3.0), 16_000.0, None));
     assert_eq!(get(&clip, "calibrated").as_bool(), Some(true));
     // The profile is plain data: another engine can take it (nothing is stored anywhere).
     let mut other = listening(48_000.0);
@@ -135,9 +135,9 @@ fn bad_input_throws_instead_of_panicking() {
     assert!(idle.start_stream(1e9).is_err());
     let mut c = listening(16_000.0);
     assert!(c.push_all(&[0.0, f32::NAN]).is_err());
-    assert!(c.classify_clip(&[], 16_000.0).is_err());
-    assert!(c.classify_clip(&[0.0; 100], 16_000.0).is_err());
-    assert!(c.classify_clip(&[0.1; 100], -5.0).is_err());
+    assert!(c.classify_clip(&[], 16_000.0, None).is_err());
+    assert!(c.classify_clip(&[0.0; 100], 16_000.0, None).is_err());
+    assert!(c.classify_clip(&[0.1; 100], -5.0, None).is_err());
     assert!(Engine::with_model(b"not a model", "{}").is_err());
     assert!(Engine::with_model(speech_emotion::model::EMBEDDED_ONNX, "{\"labels\": []}").is_err());
     // Still usable after all those errors.
@@ -147,7 +147,7 @@ fn bad_input_throws_instead_of_panicking() {
 #[wasm_bindgen_test]
 fn classify_clip_returns_a_timeline() {
     let mut c = listening(16_000.0);
-    let result = ok(c.classify_clip(&tone(22_050.0, 5.0), 22_050.0));
+    let result = ok(c.classify_clip(&tone(22_050.0, 5.0), 22_050.0, None));
     let state = get(&result, "state").as_string().unwrap();
     let label = get(&result, "label");
     assert_eq!(label.is_null(), state == "no_speech", "a label exactly when there is speech");
@@ -160,8 +160,8 @@ fn classify_clip_returns_a_timeline() {
 fn a_clip_in_pieces_equals_the_whole_clip() {
     let mut c = listening(16_000.0);
     let audio = speech(44_100.0, 6.0);
-    let whole = ok(c.classify_clip(&audio, 44_100.0));
-    ok(c.begin_clip(44_100.0));
+    let whole = ok(c.classify_clip(&audio, 44_100.0, None));
+    ok(c.begin_clip(44_100.0, None));
     for piece in audio.chunks(10_000) {
         ok(c.push_clip(piece));
     }
@@ -171,10 +171,10 @@ fn a_clip_in_pieces_equals_the_whole_clip() {
     // Out of order or after a bad piece: an error, never a panic or a wrong answer.
     assert!(c.push_clip(&[0.1; 10]).is_err(), "no clip begun");
     assert!(c.finish_clip().is_err());
-    ok(c.begin_clip(16_000.0));
+    ok(c.begin_clip(16_000.0, None));
     assert!(c.push_clip(&[0.1, f32::NAN]).is_err());
     assert!(c.finish_clip().is_err(), "a clip with a hole in it has no result");
-    assert!(c.begin_clip(0.0).is_err());
+    assert!(c.begin_clip(0.0, None).is_err());
 }
 
 #[wasm_bindgen_test]
@@ -199,7 +199,7 @@ fn one_engine_listens_again_at_another_rate_and_classifies_clips_meanwhile() {
     // At 48 kHz the resampler holds back its look-ahead: two hops in, at least one out.
     let first: Vec<f32> = [silence(48_000.0), silence(48_000.0)].concat();
     assert!(js_sys::Array::from(&ok(engine.push_all(&first))).length() >= 1);
-    let clip = ok(engine.classify_clip(&tone(22_050.0, 3.0), 22_050.0)); // while listening
+    let clip = ok(engine.classify_clip(&tone(22_050.0, 3.0), 22_050.0, None)); // while listening
     assert!((get(&clip, "duration_s").as_f64().unwrap() - 3.0).abs() < 1e-3);
     engine.stop_stream();
     assert!(engine.push_all(&silence(48_000.0)).is_err(), "stopped");
@@ -208,4 +208,41 @@ fn one_engine_listens_again_at_another_rate_and_classifies_clips_meanwhile() {
     let again = js_sys::Array::from(&ok(engine.push_all(&silence(16_000.0))));
     assert_eq!(again.length(), 1);
     assert!((get(&again.get(0), "time_s").as_f64().unwrap() - 0.25).abs() < 1e-9, "time starts again");
+}
+
+#[wasm_bindgen_test]
+fn a_personal_profile_is_enrolled_used_live_and_by_clips_and_bad_ones_are_refused() {
+    let mut c = listening(16_000.0);
+    let voice = speech(16_000.0, 16.0);
+    let mut enrolment = ok(c.begin_enrolment());
+    for (n, clip) in voice.chunks(64_000).enumerate() {
+        let label = if n < 2 { "calm" } else { "angry" }; // an alias is a label too
+        let status = js_sys::Array::from(&ok(enrolment.add(clip, 16_000.0, label)));
+        assert_eq!(status.length(), 4, "one entry per model label");
+    }
+    assert!(enrolment.add(&voice[..16_000], 16_000.0, "bored").is_err(), "a label the model lacks");
+    let json = ok(c.finish_enrolment(&enrolment));
+    let summary = ok(c.set_profile(Some(json.clone())));
+    let id = get(&summary, "id").as_string().unwrap();
+    assert!(id.starts_with("profile-") && get(&summary, "calibrated").as_bool().unwrap());
+    assert_eq!(js_sys::Array::from(&get(&summary, "labels")).length(), 2);
+    let predictions = js_sys::Array::from(&ok(c.push_all(&voice[..16_000])));
+    assert!(predictions.length() > 0 && predictions.iter().all(|p| get(&p, "personal").as_string() == Some(id.clone())));
+    assert_eq!(get(&ok(c.classify_clip(&voice[..48_000], 16_000.0, None)), "personal").as_string(), Some(id.clone()));
+    // A damaged profile is refused and the one in use stays.
+    assert!(c.set_profile(Some(json[..json.len() / 2].to_string())).is_err());
+    assert!(c.read_profile("{}").is_err());
+    let still = js_sys::Array::from(&ok(c.push_all(&voice[..8_000])));
+    assert!(still.iter().all(|p| get(&p, "personal").as_string() == Some(id.clone())));
+    // Without a profile results say nothing of one.
+    assert!(ok(c.set_profile(None)).is_null());
+    let plain = ok(c.classify_clip(&voice[..48_000], 16_000.0, None));
+    assert!(get(&plain, "personal").is_undefined());
+    // … unless a clip is given one of its own.
+    assert_eq!(get(&ok(c.classify_clip(&voice[..48_000], 16_000.0, Some(json))), "personal").as_string(), Some(id));
+    // One emotion only: refused, saying what to record.
+    let mut one = ok(c.begin_enrolment());
+    ok(one.add(&voice[..64_000], 16_000.0, "happy"));
+    ok(one.add(&voice[64_000..128_000], 16_000.0, "happy"));
+    assert!(c.finish_enrolment(&one).is_err());
 }
