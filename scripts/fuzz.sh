@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the cargo-fuzz targets (fuzz/fuzz_targets/): decode, resample_mfcc, stream_push,
-# model_load, metadata (model metadata JSON) and manifest (the `evaluate` CSV). Not part of
+# model_load, metadata (model metadata JSON), manifest (the `evaluate` CSV) and profile_json
+# (a personal profile file). Not part of
 # the test command: fuzzing is open-ended.
 #   bash scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]      (default 600 s, all targets)
 #   FUZZ_RUNS=10000000 bash scripts/fuzz.sh 7200 decode       (stop at N executions or the time)
@@ -15,13 +16,24 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH" RUSTC_BOOTSTRAP=1
 seconds=${1:-600}; shift || true
-targets=("$@"); [ ${#targets[@]} -gt 0 ] || targets=(decode resample_mfcc stream_push model_load metadata manifest)
+targets=("$@"); [ ${#targets[@]} -gt 0 ] || targets=(decode resample_mfcc stream_push model_load metadata manifest profile_json)
 command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz --version 0.13.2
 
 # Seed corpora from real files, so the fuzzer starts from valid structure.
 mkdir -p fuzz/corpus/decode fuzz/corpus/model_load
 for f in ../shared/data/ravdess/Actor_01/03-01-0{1,5}-01-01-01-01.flac; do [ -f "$f" ] && cp -n "$f" fuzz/corpus/decode/; done
 sox -n -r 8000 -c 2 -b 16 fuzz/corpus/decode/tone.wav synth 0.05 sine 440 2>/dev/null || true
+# A real profile (the CLI's enrol on two RAVDESS clips of each of two emotions) seeds profile_json.
+mkdir -p fuzz/corpus/profile_json
+if [ ! -f fuzz/corpus/profile_json/enrolled.json ] && [ -d ../shared/data/ravdess ]; then
+  cargo build --quiet -p speech-emotion-cli
+  seed_csv=$(mktemp --suffix=.csv)
+  printf 'path,label\n' >"$seed_csv"
+  for n in 01-01-01 01-01-02 05-02-01 05-02-02; do
+    printf '%s,%s\n' "$PWD/../shared/data/ravdess/Actor_01/03-01-${n:0:2}-${n:3:2}-${n:6:2}-01-01.flac" "$([ "${n:0:2}" = 01 ] && echo neutral || echo angry)" >>"$seed_csv"
+  done
+  target/debug/speech-emotion enrol -o fuzz/corpus/profile_json/enrolled.json "$seed_csv"
+fi
 mkdir -p fuzz/corpus/metadata fuzz/corpus/manifest
 cp -n models/emotion4.json models/emotion8.json fuzz/corpus/metadata/
 printf 'path,emotion\nActor_01/03-01-01-01-01-01-01.wav,neutral\nclips/b.flac, happy \n' >fuzz/corpus/manifest/plain.csv

@@ -169,6 +169,8 @@ impl CalibrationBuilder {
         let speech_seconds = baseline.speech_frames as f64 * hop_seconds;
         let baseline_seconds = baseline.baseline_frames as f64 * hop_seconds;
         if speech_seconds < MIN_CALIBRATION_SECONDS {
+            // Rounded down: 2.96 s must not read as the 3.0 s it falls short of.
+            let speech_seconds = (speech_seconds * 10.0).floor() / 10.0;
             return Err(Error::InvalidInput(format!(
                 "a calibration sample needs at least {MIN_CALIBRATION_SECONDS} s of speech, this one has {speech_seconds:.1} s: \
                  read a sentence or two in your ordinary voice"

@@ -136,6 +136,7 @@ impl ProfileBuilder {
             }
             let speech_seconds: f64 = mine.iter().map(|(_, s, _)| s).sum();
             if speech_seconds < MIN_SPEECH_SECONDS_PER_LABEL {
+                let speech_seconds = (speech_seconds * 10.0).floor() / 10.0; // 2.96 s is not "3.0 s"
                 return Err(Error::InvalidInput(format!(
                     "\"{name}\" holds {speech_seconds:.1} s of speech; each emotion needs at least {MIN_SPEECH_SECONDS_PER_LABEL} s: record more"
                 )));

@@ -165,7 +165,7 @@ impl PersonalProfile {
     }
 
     /// `profile-` and 16 hex digits of the SHA-256 of everything the profile says.
-    pub(crate) fn content_id(&self) -> String {
+    pub fn content_id(&self) -> String {
         let mut h = Sha256::new();
         h.update(self.model_fingerprint.as_bytes());
         for l in &self.labels {
