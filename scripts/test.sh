@@ -22,8 +22,8 @@ cargo deny check licenses bans sources
 section "Rust: native tests of the engine and the CLI (cargo test)"
 cargo test
 
-section "Rust: the engine is publishable (cargo package with the embedded model; cargo doc)"
-cargo package -p speech-emotion --allow-dirty --quiet
+section "Rust: the engine is publishable (cargo package with every included file; cargo doc)"
+bash scripts/package-check.sh
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p speech-emotion --quiet
 
 section "Rust: the wasm shell's tests in headless Chromium and Firefox (wasm-bindgen-test-runner)"
