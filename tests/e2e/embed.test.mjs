@@ -21,6 +21,16 @@ const tarball = (() => {
   return join(work, filename);
 })();
 
+/** A personal profile of Actor_03 from the CLI (two neutral, two angry clips), as JSON text. */
+function cliProfile() {
+  const csv = join(work, "enrol.csv");
+  const clips = ["01-01-01", "01-01-02", "05-02-02", "05-01-01"].map((n) => join(RAVDESS, `Actor_03/03-01-${n}-01-03.flac`));
+  writeFileSync(csv, "path,label\n" + clips.map((c, i) => `${c},${i < 2 ? "neutral" : "angry"}`).join("\n") + "\n");
+  const out = join(work, "profile.json");
+  execFileSync(join(ROOT, "target/debug/speech-emotion"), ["enrol", "-o", out, csv]);
+  return readFileSync(out, "utf8");
+}
+
 /** A copy of an example page with the tarball installed beside it (never from the registry). */
 function install(example) {
   const dir = join(work, example);
@@ -137,6 +147,14 @@ for (const [name, prepare] of Object.entries(pages)) {
       await page.waitForFunction(() => document.getElementById("label").dataset.error, null, { timeout: 30_000 });
       assert.equal(await page.locator("#label").getAttribute("data-error"), "not-audio");
       assert.match(await page.locator("#label").textContent(), /"notes\.txt" is not an audio file this browser can decode/);
+    });
+
+    test("<speech-emotion-meter> takes a personal profile: every update is personal (last: the profile stays in use)", async () => {
+      await page.evaluate((json) => (document.querySelector("speech-emotion-meter").profile = json), cliProfile());
+      await page.locator("speech-emotion-meter").getByRole("button", { name: "Start listening" }).click();
+      await page.waitForFunction(() => / · personal$/.test(document.querySelector("speech-emotion-meter").shadowRoot.querySelector(".state").textContent), null, { timeout: 20_000 });
+      await page.locator("speech-emotion-meter").getByRole("button", { name: "Stop" }).click();
+      await page.waitForFunction(() => document.querySelector("speech-emotion-meter").dataset.state === "idle");
     });
 
     test("every request stayed on the page's origin, and nothing failed", () => {

@@ -5,7 +5,7 @@ export class SpeechEmotionMeter extends HTMLElement {
   /** The engine it uses (default: the package's shared engine); set before it is connected. */
   engine: SpeechEmotion | null;
   /** A personal profile to listen with (or the `profile` attribute: a URL of its JSON). */
-  profile: ProfileSource | null;
+  profile: ProfileSource | null | undefined;
   start(): Promise<void>;
   stop(): void;
 }

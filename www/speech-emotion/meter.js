@@ -45,8 +45,9 @@ export class SpeechEmotionMeter extends HTMLElement {
   constructor() {
     super();
     this.engine = null;
-    /** A personal profile to listen with (Profile, JSON text or Blob), or null. */
-    this.profile = null;
+    /** A personal profile to listen with (Profile, JSON text or Blob); null: none; left
+     * undefined, the engine's own choice stands. */
+    this.profile = undefined;
     this.listener = null;
     this.labels = [];
     const root = this.attachShadow({ mode: "open" });
@@ -120,7 +121,7 @@ export class SpeechEmotionMeter extends HTMLElement {
       const url = this.getAttribute("profile");
       if (url && !this.profile) this.profile = await (await fetch(new URL(url, document.baseURI))).text();
       this.listener = await this.engine.listen({
-        profile: this.profile ?? undefined,
+        profile: this.profile,
         onPrediction: (p) => this.showPrediction(p),
         onState: (state) => {
           if (state === "stopped") {
