@@ -106,15 +106,10 @@ def evaluate(args: list[str], scored_csv: Path) -> dict:
 def run_one(job: dict, binary_sha: str) -> dict:
     """One speaker, K and draw: enrol, then the three evaluations. Cached by content."""
     key = {"binary": binary_sha, "enrol": job["enrol"], "scored": job["scored"], "ways": job["ways"]}
-    digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
-    folder = RUNS / job["speaker"] / f"K{job['k']}-d{job['draw']}-{digest}"
-    done = folder / "result.json"
-    if done.exists():
-        return {**json.loads(done.read_text()), "from_cache": True}
-    folder.mkdir(parents=True, exist_ok=True)
-    enrol_csv, scored_csv, profile = folder / "enrol.csv", folder / "scored.csv", folder / "profile.json"
-    write_csv(enrol_csv, job["enrol"])
-    write_csv(scored_csv, job["scored"])
+    done, cached = run_folder(job, key, "")
+    if cached:
+        return cached
+    enrol_csv, scored_csv, profile = (done.parent / name for name in ("enrol.csv", "scored.csv", "profile.json"))
     result = {"key": key}
     t0 = time.time()
     proc = cli(["enrol", "-o", str(profile), str(enrol_csv)])
@@ -134,6 +129,25 @@ def run_one(job: dict, binary_sha: str) -> dict:
             result["personal"] = evaluate(["--profile", str(profile)], scored_csv)
         else:
             result["personal"] = {"error": "enrol refused: " + result["enrol"]["message"]}
+    return finished(done, result)
+
+
+def run_folder(job: dict, key: dict, tag: str) -> tuple[Path, dict | None]:
+    """A run's cache folder (named by the hash of what it depends on) with its enrol and
+    scored CSVs written, and its result when an earlier run finished it."""
+    digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
+    folder = RUNS / job["speaker"] / f"K{job['k']}-d{job['draw']}-{tag}{digest}"
+    done = folder / "result.json"
+    if done.exists():
+        return done, {**json.loads(done.read_text()), "from_cache": True}
+    folder.mkdir(parents=True, exist_ok=True)
+    write_csv(folder / "enrol.csv", job["enrol"])
+    write_csv(folder / "scored.csv", job["scored"])
+    return done, None
+
+
+def finished(done: Path, result: dict) -> dict:
+    """Writes a run's result atomically (a run cut short leaves no result behind)."""
     tmp = done.with_suffix(".tmp")
     tmp.write_text(json.dumps(result))
     tmp.rename(done)
@@ -157,25 +171,17 @@ def run_loco(job: dict, binary_sha: str, onnx: Path, metadata: Path) -> dict:
     """The personal way again with other profile constants: enrol and `--profile` with
     `--model onnx --metadata metadata` (a profile is bound to the model it was made with)."""
     key = {"binary": binary_sha, "metadata": sha256_file(metadata), "enrol": job["enrol"], "scored": job["scored"]}
-    digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
-    folder = RUNS / job["speaker"] / f"K{job['k']}-d{job['draw']}-loco-{digest}"
-    done = folder / "result.json"
-    if done.exists():
-        return {**json.loads(done.read_text()), "from_cache": True}
-    folder.mkdir(parents=True, exist_ok=True)
-    enrol_csv, scored_csv, profile = folder / "enrol.csv", folder / "scored.csv", folder / "profile.json"
-    write_csv(enrol_csv, job["enrol"])
-    write_csv(scored_csv, job["scored"])
+    done, cached = run_folder(job, key, "loco-")
+    if cached:
+        return cached
+    enrol_csv, scored_csv, profile = (done.parent / name for name in ("enrol.csv", "scored.csv", "profile.json"))
     model = ["--model", str(onnx), "--metadata", str(metadata)]
     t0 = time.time()
     proc = cli([*model, "enrol", "-o", str(profile), str(enrol_csv)])
     result = {"key": key, "enrol": {"exit": proc.returncode, "message": last_line(proc.stderr), "seconds": round(time.time() - t0, 2)}}
     result["personal"] = (evaluate([*model, "--profile", str(profile)], scored_csv) if proc.returncode == 0
                           else {"error": "enrol refused: " + result["enrol"]["message"]})
-    tmp = done.with_suffix(".tmp")
-    tmp.write_text(json.dumps(result))
-    tmp.rename(done)
-    return result
+    return finished(done, result)
 
 
 def jobs_of(items: list[dict], speakers: dict, labels: list[str], ks: list[int], draws: int, seed: int,

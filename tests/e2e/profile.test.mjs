@@ -152,10 +152,7 @@ test("live from the fake microphone: Record takes a clip, and every update with 
 test("Remember on this device keeps the profile across visits; Forget deletes it", async () => {
   const browser = await launchBrowser();
   try {
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    await page.goto(origin + "/");
-    await page.waitForFunction(() => !document.getElementById("start").disabled, null, { timeout: 60_000 });
+    const page = await openReadyPage(browser, origin);
     await page.check("#profile-remember");
     await enrolFromFiles(page);
     const id = await page.locator("#profile-state").getAttribute("data-id");
