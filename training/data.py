@@ -24,16 +24,22 @@ CACHE = REPO / "training" / "cache"
 
 # nEMO's speakers by sex, so that every fold holds out both.
 NEMO_FEMALE, NEMO_MALE = ["EB0", "IC0", "KD0", "MK0"], ["KS0", "MP0", "SM0", "TP0", "WR0"]
+# The Korean corpus's speakers by sex (its manifest's `speaker` column, never the folder:
+# A and B recorded two folders each, 40 clips; the others 20). Ordered so that with 3 folds
+# A and B fall in different folds: B, C | D, E | A female; F, K, N | G, L, O | H, M male.
+KOREAN_FEMALE, KOREAN_MALE = ["B", "D", "A", "C", "E"], ["F", "G", "H", "K", "L", "M", "N", "O"]
 
 
 def speaker_folds(n_folds: int = 3) -> list[set[str]]:
-    """Held-out speakers per fold: RAVDESS actors and nEMO speakers, both sexes in each."""
+    """Held-out speakers per fold: RAVDESS actors, nEMO and Korean speakers, both sexes of
+    each corpus in each fold (speakers of a corpus not loaded are simply absent)."""
     males, females = list(range(1, 23, 2)), list(range(2, 23, 2))
     folds = []
     for i in range(n_folds):
         rav = {f"ravdess-{a:02d}" for a in males[i::n_folds] + females[i::n_folds]}
         nemo = {f"nemo-{s}" for s in NEMO_FEMALE[i::n_folds] + NEMO_MALE[i::n_folds]}
-        folds.append(rav | nemo)
+        korean = {f"korean-{s}" for s in KOREAN_FEMALE[i::n_folds] + KOREAN_MALE[i::n_folds]}
+        folds.append(rav | nemo | korean)
     return folds
 
 
@@ -41,6 +47,7 @@ def speaker_folds(n_folds: int = 3) -> list[set[str]]:
 CORPORA = {
     "ravdess": {"speaker": "actor", "key": lambda s: f"ravdess-{int(s):02d}"},
     "nemo": {"speaker": "speaker", "key": lambda s: f"nemo-{s}"},
+    "korean": {"speaker": "speaker", "key": lambda s: f"korean-{s}"},  # opt-in: --corpora ravdess,nemo,korean
 }
 
 
@@ -97,17 +104,20 @@ def attach_features(items: list[dict], meta: dict, noisy_copies: int) -> None:
         assert rate == f["sample_rate"], path
         return log_mel(pad_to_window(y, need), f)
 
-    paths = [it["path"] for it in items]
-    for it, m in zip(items, _cached("clean", f, paths, clean)):
-        it["logmel"] = m
-    for k in range(noisy_copies):
-        def noisy(_, path, k=k):
-            y, rate = load_audio(DATA / path)
-            seed = int.from_bytes(hashlib.sha256(f"train-noise2/{path}/{k}".encode()).digest()[:8], "little")
-            out, _ = training_degradation(np.asarray(y, dtype=np.float64), rate, np.random.default_rng(seed))
-            return log_mel(pad_to_window(out.astype(np.float32), need), f)
-        for it, m in zip(items, _cached(f"noisy{k}", f, paths, noisy)):
-            it.setdefault("noisy", []).append(m)
+    # One cache file per corpus, so that runs on different sets of corpora share them.
+    for corpus in dict.fromkeys(it["corpus"] for it in items):
+        group = [it for it in items if it["corpus"] == corpus]
+        paths = [it["path"] for it in group]
+        for it, m in zip(group, _cached("clean", f, paths, clean)):
+            it["logmel"] = m
+        for k in range(noisy_copies):
+            def noisy(_, path, k=k):
+                y, rate = load_audio(DATA / path)
+                seed = int.from_bytes(hashlib.sha256(f"train-noise2/{path}/{k}".encode()).digest()[:8], "little")
+                out, _ = training_degradation(np.asarray(y, dtype=np.float64), rate, np.random.default_rng(seed))
+                return log_mel(pad_to_window(out.astype(np.float32), need), f)
+            for it, m in zip(group, _cached(f"noisy{k}", f, paths, noisy)):
+                it.setdefault("noisy", []).append(m)
 
 
 def nonspeech_clips(meta: dict, n: int, seed: int = 7) -> list[np.ndarray]:

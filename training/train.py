@@ -3,8 +3,8 @@
     .venv-train/bin/python training/train.py [--metadata models/emotion4.json] [--steps N]
 
 1. Reads labels, aliases, feature and normalisation parameters from the metadata file.
-2. Cross-validates with 3 speaker-grouped folds over both corpora (no speaker on both
-   sides), and leave-one-corpus-out (train on one corpus, score the other).
+2. Cross-validates with 3 speaker-grouped folds over the corpora (no speaker on both
+   sides), and leave-one-corpus-out (train on the other corpora, score the one left out).
 3. Fits the temperature, the "uncertain" threshold and the speech threshold on the held-out
    windows; trains the final model on every speaker; exports ONNX + metadata, and each
    fold's model with its test list for the Rust CLI evaluation (evaluate_cli.py).
@@ -38,7 +38,7 @@ from networks import count_mflops, receptive_field
 from normalize import active_frames, frame_levels, normalize
 from pitch import normalize_pitch
 from pool import Pool
-from scoring import confusion_of, ua
+from scoring import confusion_of, scores, ua
 from training_loop import train_model
 
 MODELS = REPO / "models"
@@ -160,9 +160,10 @@ def load_data(args, meta: dict, error, started: float) -> Clips:
     """The clips whose emotion maps onto a label, their (cached) features, and the synthetic
     non-speech; with --pitch, pitch tracks and two more input channels in `meta`."""
     labels = meta["labels"]
-    emotions = {r for c in ("ravdess", "nemo") for r in
+    corpora = args.corpora.split(",")
+    emotions = {r for c in corpora for r in
                 (row["emotion"] for row in csv.DictReader(open(DATA / c / "manifest.csv")))}
-    items = load_clips(args.corpora.split(","), alias_map(meta, emotions), labels)
+    items = load_clips(corpora, alias_map(meta, emotions), labels)
     attach_features(items, meta, args.noisy_copies)
     nonspeech = nonspeech_clips(meta, args.nonspeech)
     held_nonspeech = nonspeech_clips(meta, 160, seed=8)  # never trained on: the speech threshold's check
@@ -230,6 +231,12 @@ def calibrate(held: list, ns_logits: list, meta: dict, args) -> Calibration:
     return Calibration(speech_threshold, p_speech, ns_rejected, temperature, uncertain, emo_logits, emo_y, window_probs)
 
 
+def recall_text(c: np.ndarray, labels: list[str]) -> str:
+    s = scores(c, labels)
+    return f"WA {100 * s['weighted_accuracy']:.1f} %  recall " + " ".join(
+        f"{l} {100 * r:.1f}" for l, r in s["recall"].items() if r is not None)
+
+
 def cv_scores(held: list, meta: dict, cal: Calibration) -> dict:
     """UA and confusion per corpus with the fitted calibration, printed with the calibration."""
     n = len(meta["labels"])
@@ -238,48 +245,60 @@ def cv_scores(held: list, meta: dict, cal: Calibration) -> dict:
         res = [(it["label"], clip_decision(lg, meta, cal.temperature, cal.speech_threshold)[0]) for it, lg in held if it["corpus"] == corpus]
         c = confusion_of(res, n)
         per_corpus[corpus] = {"ua": ua(c), "confusion": c.tolist()}
-        print(f"{corpus}: CV UA {100 * ua(c):.1f} %  confusion {c.tolist()}")
+        print(f"{corpus}: CV UA {100 * ua(c):.1f} %  {recall_text(c, meta['labels'])}  confusion {c.tolist()}")
     print(f"speech threshold {cal.speech_threshold:.2f}: speech windows kept {100 * (cal.p_speech >= cal.speech_threshold).mean():.1f} %, "
           f"held-out synthetic non-speech windows rejected {100 * cal.ns_rejected:.1f} %; temperature {cal.temperature:.3f}; "
           f"uncertain below {cal.uncertain['threshold']}")
     return per_corpus
 
 
-def leave_one_corpus_out(clips: Clips, meta: dict, args, out_dir: Path, started: float) -> dict[str, float]:
-    """A model trained on each corpus alone, exported and scored on the other."""
+def loco_splits(corpora: list[str]) -> list[tuple[str, str]]:
+    """(source, target) of each leave-one-corpus-out model: every corpus held out in turn,
+    the model trained on all the others; source names them joined by "+" (with two corpora,
+    ravdess -> nemo and nemo -> ravdess, as before)."""
+    return [("+".join(c for c in corpora if c != target), target) for target in reversed(corpora)]
+
+
+def leave_one_corpus_out(clips: Clips, meta: dict, args, out_dir: Path, started: float) -> tuple[dict[str, float], dict]:
+    """A model trained on all corpora but one, exported and scored on the one left out.
+    Returns UA and the confusion matrix per direction."""
     n = len(meta["labels"])
-    loco = {}
-    for source, target in (("ravdess", "nemo"), ("nemo", "ravdess")):
-        model, fold_meta = train_model([it for it in clips.items if it["corpus"] == source], clips.nonspeech, meta, args,
+    loco, confusions = {}, {}
+    for source, target in loco_splits(args.corpora.split(",")):
+        sources = source.split("+")
+        model, fold_meta = train_model([it for it in clips.items if it["corpus"] in sources], clips.nonspeech, meta, args,
                                        args.seed + 50, args.loco_steps, ns_pitch=clips.ns_pitch)
         test = [it for it in clips.items if it["corpus"] == target]
         export(model, fold_meta, out_dir / f"loco-{source}.onnx")
         write_test_list(out_dir / f"loco-{source}-test.csv", test, meta)
         res = [(it["label"], clip_decision(clip_windows(model, it, fold_meta), meta, 1.0, 0.5)[0]) for it in test]
-        loco[f"{source}->{target}"] = ua(confusion_of(res, n))
-        print(f"leave-one-corpus-out {source} -> {target}: UA {100 * loco[f'{source}->{target}']:.1f} % "
-              f"({time.time() - started:.0f} s)", flush=True)
-    return loco
+        c = confusion_of(res, n)
+        loco[f"{source}->{target}"], confusions[f"{source}->{target}"] = ua(c), c.tolist()
+        print(f"leave-one-corpus-out {source} -> {target}: UA {100 * loco[f'{source}->{target}']:.1f} %  "
+              f"{recall_text(c, meta['labels'])}  confusion {c.tolist()} ({time.time() - started:.0f} s)", flush=True)
+    return loco, confusions
 
 
-def log_experiment(meta: dict, args, per_corpus: dict, loco: dict, cal: Calibration, started: float) -> None:
+def log_experiment(meta: dict, args, per_corpus: dict, loco: dict, loco_confusion: dict, cal: Calibration, started: float) -> None:
     """One line per run in experiments.jsonl (the card's table of what was tried)."""
     summary = {"model": meta["name"], "note": args.note, "args": {k: str(v) for k, v in vars(args).items()},
                "cv_ua": {c: round(v["ua"], 4) for c, v in per_corpus.items()},
                "loco_ua": {k: round(v, 4) for k, v in loco.items()},
+               "cv_confusion": {c: v["confusion"] for c, v in per_corpus.items()},
+               "loco_confusion": loco_confusion,
                "speech_threshold": cal.speech_threshold, "nonspeech_rejected": round(cal.ns_rejected, 4),
                "minutes": round((time.time() - started) / 60, 1)}
     with EXPERIMENTS.open("a") as log:
         log.write(json.dumps(summary) + "\n")
 
 
-def apply_calibration(meta: dict, cal: Calibration, out_dir: Path, run_folds: list[int]) -> None:
+def apply_calibration(meta: dict, cal: Calibration, out_dir: Path, run_folds: list[int], corpora: list[str]) -> None:
     """The calibration into `meta`, and into the exported fold and leave-one-corpus-out
     models' metadata: they carry the same calibration as the final one."""
     meta["output"]["temperature"] = round(cal.temperature, 4)
     meta["uncertain_threshold"] = cal.uncertain["threshold"]
     meta["speech"] = {"output_index": len(meta["labels"]), "threshold": cal.speech_threshold}
-    exported = [out_dir / f"fold{k}.json" for k in run_folds] + [out_dir / f"loco-{c}.json" for c in ("ravdess", "nemo")]
+    exported = [out_dir / f"fold{k}.json" for k in run_folds] + [out_dir / f"loco-{s}.json" for s, _ in loco_splits(corpora)]
     for p in (p for p in exported if p.exists()):
         fm = json.loads(p.read_text())
         fm["output"]["temperature"], fm["uncertain_threshold"], fm["speech"] = meta["output"]["temperature"], meta["uncertain_threshold"], meta["speech"]
@@ -339,13 +358,13 @@ def main() -> None:
     held, ns_logits = cross_validate(clips, meta, args, out_dir, run_folds, started)
     cal = calibrate(held, ns_logits, meta, args)
     per_corpus = cv_scores(held, meta, cal)
-    loco = {}
+    loco, loco_confusion = {}, {}
     if not args.no_loco and (args.with_loco or not args.only_folds):
-        loco = leave_one_corpus_out(clips, meta, args, out_dir, started)
-    log_experiment(meta, args, per_corpus, loco, cal, started)
+        loco, loco_confusion = leave_one_corpus_out(clips, meta, args, out_dir, started)
+    log_experiment(meta, args, per_corpus, loco, loco_confusion, cal, started)
     if args.cv_only or args.only_folds:
         return
-    apply_calibration(meta, cal, out_dir, run_folds)
+    apply_calibration(meta, cal, out_dir, run_folds, args.corpora.split(","))
     final = train_final(clips, meta, args)
     write_metrics(final, meta, args, per_corpus, loco, cal, started)
 
