@@ -12,7 +12,7 @@
 //!   values are valid, and then equal what was written.
 #![no_main]
 
-use std::sync::LazyLock;
+use std::sync::{LazyLock, Mutex};
 
 use arbitrary::{Result as ArbResult, Unstructured};
 use libfuzzer_sys::fuzz_target;
@@ -20,7 +20,8 @@ use speech_emotion::features::SpeakerProfile;
 use speech_emotion::profile::LabelPrototype;
 use speech_emotion::{EmotionModel, Error, PersonalProfile};
 
-static MODEL: LazyLock<EmotionModel> = LazyLock::new(|| EmotionModel::embedded().unwrap());
+// A tract plan is Send but not Sync: one model behind a lock, loaded once.
+static MODEL: LazyLock<Mutex<EmotionModel>> = LazyLock::new(|| Mutex::new(EmotionModel::embedded().unwrap()));
 
 /// A float that is often ordinary and sometimes not.
 fn float(u: &mut Unstructured) -> ArbResult<f32> {
@@ -39,8 +40,8 @@ fn vector(u: &mut Unstructured, len: usize) -> ArbResult<Vec<f32>> {
     (0..len).map(|_| float(u)).collect()
 }
 
-fn built(u: &mut Unstructured) -> ArbResult<PersonalProfile> {
-    let meta = MODEL.metadata();
+fn built(model: &EmotionModel, u: &mut Unstructured) -> ArbResult<PersonalProfile> {
+    let meta = model.metadata();
     let spec = meta.personal.as_ref().unwrap();
     let (n_emb, n_feat) = (spec.embedding_std.len(), spec.feature_std.len());
     let mut labels = Vec::new();
@@ -60,7 +61,7 @@ fn built(u: &mut Unstructured) -> ArbResult<PersonalProfile> {
     let mut profile = PersonalProfile {
         id: String::new(),
         model_name: meta.name.clone(),
-        model_fingerprint: MODEL.fingerprint().to_string(),
+        model_fingerprint: model.fingerprint().to_string(),
         labels,
         feature_scale: vector(u, n_feat)?,
         calibration,
@@ -70,8 +71,8 @@ fn built(u: &mut Unstructured) -> ArbResult<PersonalProfile> {
 }
 
 /// Whether the engine should take it: what its documentation promises to refuse.
-fn valid(p: &PersonalProfile) -> bool {
-    let meta = MODEL.metadata();
+fn valid(model: &EmotionModel, p: &PersonalProfile) -> bool {
+    let meta = model.metadata();
     let spec = meta.personal.as_ref().unwrap();
     let finite = |v: &[f32]| v.iter().all(|x| x.is_finite());
     p.labels.len() >= 2
@@ -98,18 +99,18 @@ fn valid(p: &PersonalProfile) -> bool {
 }
 
 /// Reads `text`; a profile that loads is checked and mixed into a window.
-fn check(text: &str, u: &mut Unstructured) -> Option<PersonalProfile> {
-    match PersonalProfile::from_json(text, &MODEL) {
+fn check(model: &EmotionModel, text: &str, u: &mut Unstructured) -> Option<PersonalProfile> {
+    match PersonalProfile::from_json(text, model) {
         Err(Error::InvalidInput(message)) => {
             assert!(!message.trim().is_empty(), "an empty error message");
             None
         }
         Err(other) => panic!("a profile refused with {other:?}, not InvalidInput"),
         Ok(p) => {
-            assert!(valid(&p), "a profile that should have been refused loaded: {p:?}");
+            assert!(valid(model, &p), "a profile that should have been refused loaded: {p:?}");
             assert_eq!(p.id, p.content_id());
-            assert_eq!(PersonalProfile::from_json(&p.to_json(), &MODEL).ok().as_ref(), Some(&p), "written back, read back");
-            let meta = MODEL.metadata();
+            assert_eq!(PersonalProfile::from_json(&p.to_json(), model).ok().as_ref(), Some(&p), "written back, read back");
+            let meta = model.metadata();
             let spec = meta.personal.as_ref().unwrap();
             let n = meta.labels.len();
             let global: Vec<f32> = (0..n).map(|i| (i as f32 + 1.0) / (n * (n + 1) / 2) as f32).collect();
@@ -125,14 +126,16 @@ fn check(text: &str, u: &mut Unstructured) -> Option<PersonalProfile> {
 }
 
 fuzz_target!(|data: &[u8]| {
+    let model = MODEL.lock().unwrap_or_else(|e| e.into_inner());
+    let model = &*model;
     let mut u = Unstructured::new(data);
     if let Ok(text) = std::str::from_utf8(data) {
-        check(text, &mut Unstructured::new(data));
+        check(model, text, &mut Unstructured::new(data));
     }
-    if let Ok(profile) = built(&mut u) {
+    if let Ok(profile) = built(model, &mut u) {
         let text = profile.to_json();
-        let loaded = check(&text, &mut u);
-        assert_eq!(loaded.is_some(), valid(&profile), "valid {} but loaded {}: {profile:?}", valid(&profile), loaded.is_some());
+        let loaded = check(model, &text, &mut u);
+        assert_eq!(loaded.is_some(), valid(model, &profile), "valid {} but loaded {}: {profile:?}", valid(model, &profile), loaded.is_some());
         if let Some(p) = loaded {
             assert_eq!(p.labels.len(), profile.labels.len());
         }
