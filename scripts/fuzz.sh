@@ -26,7 +26,7 @@ sox -n -r 8000 -c 2 -b 16 fuzz/corpus/decode/tone.wav synth 0.05 sine 440 2>/dev
 # A real profile (the CLI's enrol on two RAVDESS clips of each of two emotions) seeds profile_json.
 mkdir -p fuzz/corpus/profile_json
 if [ ! -f fuzz/corpus/profile_json/enrolled.json ] && [ -d ../shared/data/ravdess ]; then
-  cargo build --quiet -p speech-emotion-cli
+  cargo build --quiet  # the workspace build (a -p build would change feature unification)
   seed_csv=$(mktemp --suffix=.csv)
   printf 'path,label\n' >"$seed_csv"
   for n in 01-01-01 01-01-02 05-02-01 05-02-02; do
